@@ -1,0 +1,49 @@
+"""The dbt project as Dagster assets: staging -> intermediate -> marts, tests as checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.dbt_translator import GtmDbtTranslator
+from orchestration.settings import DBT_PROJECT_DIR
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def ensure_manifest(project: DbtProject) -> None:
+    """Run `dbt parse` (no database, no network) when the manifest is missing or older
+    than any file of the project, so every entry point works from a fresh clone."""
+    manifest = project.manifest_path
+    sources = [
+        p
+        for folder in ("models", "macros", "tests")
+        for p in (project.project_dir / folder).rglob("*")
+        if p.is_file()
+    ] + [project.project_dir / "dbt_project.yml"]
+    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        return
+    project.preparer.prepare(project)
+
+
+ensure_manifest(dbt_project)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=GtmDbtTranslator(),
+)
+def gtm_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    settings = warehouse.settings
+    os.environ.update(settings.dbt_env())
+    args = ["build", "--vars", json.dumps(settings.dbt_vars())]
+    yield from dbt.cli(args, context=context).stream()

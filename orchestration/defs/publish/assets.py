@@ -1,0 +1,84 @@
+"""Publish: after every blocking check has passed, swap in a new published.duckdb."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+
+from orchestration.defs.dbt.assets import gtm_dbt_models
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.contract import SOURCE_ENTITIES
+from orchestration.lib.publish import publish, utc_now
+
+PUBLICATION_KEY = dg.AssetKey(["published", "warehouse"])
+
+
+def check_counts(context: dg.AssetExecutionContext) -> dict[str, int]:
+    """Checks passed, warned and failed in this run (dbt tests and quality suites alike)."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    counts: Counter[str] = Counter()
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            counts["passed"] += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            counts["warned"] += 1
+        else:
+            counts["failed"] += 1
+    return {f"checks_{k}": counts[k] for k in ("passed", "warned", "failed")}
+
+
+def source_row_counts(warehouse: WarehouseResource) -> dict[str, int]:
+    """Rows loaded and quarantined per source entity, from the ingest log of the work db."""
+    with warehouse.work_db(read_only=True) as con:
+        rows = con.execute(
+            "select entity, sum(rows_loaded), sum(rows_quarantined) "
+            "from raw._ingest_log group by entity"
+        ).fetchall()
+    by_entity = {entity: (int(loaded), int(quarantined)) for entity, loaded, quarantined in rows}
+    counts: dict[str, int] = {}
+    for entity in SOURCE_ENTITIES:
+        loaded, quarantined = by_entity.get(entity.qualified_name, (0, 0))
+        counts[f"{entity.qualified_name}_loaded"] = loaded
+        counts[f"{entity.qualified_name}_quarantined"] = quarantined
+    counts["rows_loaded"] = sum(v for k, v in counts.items() if k.endswith("_loaded"))
+    counts["rows_quarantined"] = sum(v for k, v in counts.items() if k.endswith("_quarantined"))
+    return counts
+
+
+@dg.asset(
+    key=PUBLICATION_KEY,
+    deps=[gtm_dbt_models],
+    group_name="publish",
+    kinds={"duckdb"},
+    description=(
+        "published.duckdb: the marts schema copied from work.duckdb into a new file and "
+        "swapped in atomically, with a row appended to marts.publication."
+    ),
+)
+def published_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = warehouse.settings
+    record: dict[str, Any] = {
+        "published_at": utc_now(),
+        "as_of_date": settings.as_of_date,
+        "run_id": context.run_id,
+        "reporting_currency": settings.reporting_currency,
+        **source_row_counts(warehouse),
+        **check_counts(context),
+    }
+    result = publish(settings.work_db_path, settings.published_db_path, record)
+    context.log.info(f"Published {len(result.tables)} tables to {result.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path)),
+            "tables": dg.MetadataValue.json(list(result.tables)),
+            "publications": result.publications,
+            **{k: v for k, v in record.items() if k.startswith(("checks_", "rows_"))},
+        }
+    )

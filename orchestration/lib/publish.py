@@ -1,0 +1,119 @@
+"""Write, audit, publish: swap a new `published.duckdb` in whole.
+
+The marts of the work database are copied into a new file beside the published
+one, the publication record is appended, the new file is checkpointed, closed and
+fsynced, and only then renamed over the old one. A reader holding the old file
+keeps reading it (it keeps its inode); a failure at any point before the rename
+leaves the old file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+PUBLISHED_SCHEMA = "marts"
+PUBLICATION_TABLE = "publication"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    tables: tuple[str, ...]
+    publications: int  # rows in marts.publication after this one
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _tables_in(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = ? and table_schema = ? order by table_name",
+        [catalog, schema],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal_row(record: dict[str, Any]) -> tuple[str, list[Any]]:
+    columns = ", ".join(f"? as {_quote(name)}" for name in record)
+    return f"select {columns}", list(record.values())
+
+
+def publish(work_db: Path, published_db: Path, record: dict[str, Any]) -> PublishResult:
+    """Copy every table of `marts` in `work_db` into a new `published_db` and append `record`
+    to `marts.publication` (keeping earlier publications from the current published file).
+    """
+    staging_path = published_db.with_name(f".{published_db.name}.{record['run_id']}.new")
+    staging_path.unlink(missing_ok=True)
+    published_db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tables = _write_new_file(work_db, published_db, staging_path, record)
+        _fsync(staging_path)
+        os.replace(staging_path, published_db)
+        _fsync(published_db.parent)
+    finally:
+        staging_path.unlink(missing_ok=True)
+        Path(f"{staging_path}.wal").unlink(missing_ok=True)
+    with contextlib.closing(duckdb.connect(str(published_db), read_only=True)) as con:
+        (count,) = con.execute(
+            f"select count(*) from {PUBLISHED_SCHEMA}.{PUBLICATION_TABLE}"
+        ).fetchone()
+    return PublishResult(path=published_db, tables=tuple(tables), publications=count)
+
+
+def _write_new_file(
+    work_db: Path, published_db: Path, staging_path: Path, record: dict[str, Any]
+) -> list[str]:
+    con = duckdb.connect(str(staging_path))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("attach ? as work (read_only)", [str(work_db)])
+        con.execute(f"create schema {PUBLISHED_SCHEMA}")
+        tables = [t for t in _tables_in(con, "work", PUBLISHED_SCHEMA) if t != PUBLICATION_TABLE]
+        for table in tables:
+            con.execute(
+                f"create table {PUBLISHED_SCHEMA}.{_quote(table)} as "
+                f"select * from work.{PUBLISHED_SCHEMA}.{_quote(table)}"
+            )
+        _write_publication(con, published_db, record)
+        con.execute("detach work")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return [*tables, PUBLICATION_TABLE]
+
+
+def _write_publication(con: duckdb.DuckDBPyConnection, published_db: Path, record: dict[str, Any]) -> None:
+    new_row, params = _literal_row(record)
+    history = ""
+    if published_db.exists():
+        con.execute("attach ? as previous (read_only)", [str(published_db)])
+        if PUBLICATION_TABLE in _tables_in(con, "previous", PUBLISHED_SCHEMA):
+            history = f"select * from previous.{PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} union all by name "
+    con.execute(
+        f"create table {PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} as "
+        f"select * from ({history}{new_row}) order by published_at",
+        params,
+    )
+    if history or published_db.exists():
+        con.execute("detach previous")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -1,0 +1,127 @@
+"""Run the nightly_refresh job in this process and say, in plain words, what happened.
+
+Dagster may skip steps downstream of a failure and still finish the run; what
+counts here is whether publish happened, so the outcome is read from the run's
+own events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import Settings
+
+PUBLISH_STEP = "published__warehouse"
+
+
+@dataclass
+class RefreshOutcome:
+    run_id: str
+    published: bool
+    published_path: Path
+    failed_steps: list[tuple[str, str]] = field(default_factory=list)  # (step, message)
+    failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    source_rows: list[tuple[str, int, int]] = field(default_factory=list)  # entity, loaded, quarantined
+    tables: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"Run {self.run_id}"]
+        if self.source_rows:
+            lines.append("Rows per source (loaded / quarantined):")
+            for entity, loaded, quarantined in self.source_rows:
+                lines.append(f"  {entity:<36} {loaded:>12,} {quarantined:>8,}")
+        lines.extend(f"Warning: {check}" for check in self.warned_checks)
+        lines.extend(f"Check failed: {check}" for check in self.failed_checks)
+        for step, message in self.failed_steps:
+            lines.append(f"Step failed: {step}: {message}")
+        if self.published:
+            lines.append(f"Published {len(self.tables)} tables to {self.published_path}")
+            lines.append(f"  open it read-only: duckdb -readonly {self.published_path}")
+        else:
+            reason = "a check failed" if self.failed_checks else "a step failed"
+            lines.append(
+                f"NOT PUBLISHED ({reason}); the last good publication at {self.published_path} "
+                "is unchanged."
+            )
+        return "\n".join(lines)
+
+
+def run_refresh(settings: Settings, instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("nightly_refresh")
+    instance = instance or dg.DagsterInstance.get()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {}}},
+    )
+    outcome = RefreshOutcome(
+        run_id=result.run_id,
+        published=_published(result),
+        published_path=settings.published_db_path,
+    )
+    _read_events(result, outcome)
+    outcome.source_rows = _source_rows(settings.work_db_path)
+    if outcome.published:
+        outcome.tables = _published_tables(settings.published_db_path)
+    return outcome
+
+
+def _published(result: dg.ExecuteInProcessResult) -> bool:
+    return any(
+        event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+        and event.step_key == PUBLISH_STEP
+        for event in result.all_events
+    )
+
+
+def _read_events(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> None:
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            if error and error.cause:
+                message += " | caused by: " + error.cause.message.strip().splitlines()[0]
+            outcome.failed_steps.append((event.step_key or "?", message))
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                continue
+            name = f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+            description = evaluation.description or ""
+            if description:
+                name += f": {description}"
+            if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                outcome.warned_checks.append(name)
+            else:
+                outcome.failed_checks.append(name)
+
+
+def _source_rows(work_db: Path) -> list[tuple[str, int, int]]:
+    if not work_db.exists():
+        return []
+    try:
+        with contextlib.closing(duckdb.connect(str(work_db), read_only=True)) as con:
+            rows = con.execute(
+                "select entity, sum(rows_loaded)::bigint, sum(rows_quarantined)::bigint "
+                "from raw._ingest_log group by entity order by entity"
+            ).fetchall()
+    except duckdb.Error:
+        return []
+    return [(entity, int(loaded), int(quarantined)) for entity, loaded, quarantined in rows]
+
+
+def _published_tables(published_db: Path) -> list[str]:
+    with contextlib.closing(duckdb.connect(str(published_db), read_only=True)) as con:
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name"
+        ).fetchall()
+    return [name for (name,) in rows]

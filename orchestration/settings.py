@@ -1,0 +1,281 @@
+"""Every setting of gtm-warehouse, in one place.
+
+Each setting has a default and can be overridden by an environment variable named
+`GTM_` + the setting in upper case (METRICS.md, ARCHITECTURE.md). A bad value stops
+with a `SettingsError` naming the variable and the value. Relative paths are
+resolved against the working directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DEFAULT_STAGE_MAPPING = DBT_PROJECT_DIR / "seeds" / "stage_mapping.csv"
+ENV_PREFIX = "GTM_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Callable[[], str]
+    parse: Callable[[str], Any]
+    help: str
+    secret: bool = False
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise ValueError(f"must be a whole number {bound}")
+        return value
+
+    return parse
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ValueError("must be a fraction from 0 to 1 (0.15 means 15%)")
+    return value
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("must be a date written YYYY-MM-DD") from None
+
+
+def _currency(text: str) -> str:
+    code = text.strip()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError("must be an ISO 4217 currency code such as USD")
+    return code
+
+
+def _thresholds(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not values[0] < values[1] < values[2]:
+        raise ValueError("must be three increasing numbers separated by commas, e.g. 0.75,1.25,1.5")
+    return values  # type: ignore[return-value]
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return Path(text.strip()).expanduser().resolve()
+
+
+def _existing_file(text: str) -> Path:
+    path = _path(text)
+    if not path.is_file():
+        raise ValueError(f"file {path} does not exist")
+    return path
+
+
+def _cron(text: str) -> str:
+    parts = text.split()
+    if len(parts) != 5 or not all(re.fullmatch(r"[\d*/,\-]+", p) for p in parts):
+        raise ValueError("must be a cron expression of five fields, e.g. '0 2 * * *'")
+    return " ".join(parts)
+
+
+def _timezone(text: str) -> str:
+    try:
+        ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
+    return text.strip()
+
+
+def _optional_url(text: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not re.match(r"https?://", text):
+        raise ValueError("must be an http(s) URL")
+    return text
+
+
+def _today_utc() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("reporting_currency", lambda: "USD", _currency,
+            "Currency of every published amount."),
+    Setting("fiscal_year_start_month", lambda: "1", _whole_number(1, 12),
+            "Month (1-12) in which Q1 starts; a fiscal year is named by the year it ends in."),
+    Setting("as_of_date", _today_utc, _date,
+            "The reporting date (YYYY-MM-DD); nothing after it counts. Default: today (UTC)."),
+    Setting("funnel_maturity_days", lambda: "90", _whole_number(0),
+            "A lead cohort younger than this many days is not mature."),
+    Setting("renewal_window_days", lambda: "30", _whole_number(0),
+            "How far either side of an end date a successor subscription may start."),
+    Setting("band_thresholds", lambda: "0.75,1.25,1.5", _thresholds,
+            "Commercial-ratio band thresholds t1,t2,t3."),
+    Setting("stage_mapping", lambda: str(DEFAULT_STAGE_MAPPING), _existing_file,
+            "CSV mapping CRM stages onto the funnel (crm_stage,funnel_stage,stage_order,outcome)."),
+    Setting("landing_dir", lambda: "landing", _path,
+            "Folder the source extracts are landed in (SOURCES.md layout)."),
+    Setting("warehouse_dir", lambda: "warehouse", _path,
+            "Folder holding work.duckdb, published.duckdb, reports and logs."),
+    Setting("schedule_cron", lambda: "0 2 * * *", _cron,
+            "When the nightly refresh runs (cron, five fields)."),
+    Setting("schedule_timezone", lambda: "UTC", _timezone,
+            "Time zone of schedule_cron."),
+    Setting("freshness_days", lambda: "3", _whole_number(0),
+            "Quality gate: warn when an entity's newest row is older than this many days."),
+    Setting("volume_drop_share", lambda: "0.15", _share,
+            "Quality gate: warn when an entity shrinks by more than this share since last publish."),
+    Setting("quarantine_share", lambda: "0.01", _share,
+            "Quality gate: block publishing when more than this share of an entity is quarantined."),
+    Setting("duckdb_threads", lambda: str(os.cpu_count() or 2), _whole_number(1),
+            "Threads DuckDB may use."),
+    Setting("duckdb_memory_limit", lambda: "4GB", lambda s: s.strip() or "4GB",
+            "Memory DuckDB may use before spilling to disk (e.g. 4GB)."),
+    Setting("alert_webhook", lambda: "", _optional_url,
+            "Slack-compatible webhook notified when a nightly run fails (secret; never logged).",
+            secret=True),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    reporting_currency: str
+    fiscal_year_start_month: int
+    as_of_date: dt.date
+    funnel_maturity_days: int
+    renewal_window_days: int
+    band_thresholds: tuple[float, float, float]
+    stage_mapping: Path
+    landing_dir: Path
+    warehouse_dir: Path
+    schedule_cron: str
+    schedule_timezone: str
+    freshness_days: int
+    volume_drop_share: float
+    quarantine_share: float
+    duckdb_threads: int
+    duckdb_memory_limit: str
+    alert_webhook: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every setting from `env` (default: the process environment).
+
+        Keyword overrides take the raw text a user would put in the variable.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = overrides.get(setting.name)
+            origin = "argument"
+            if raw is None:
+                raw = env.get(setting.env_var)
+                origin = setting.env_var
+            if raw is None:
+                raw = setting.default()
+                origin = f"default of {setting.env_var}"
+            try:
+                values[setting.name] = setting.parse(str(raw))
+            except ValueError as error:
+                shown = "<hidden>" if setting.secret else repr(str(raw))
+                raise SettingsError(
+                    f"Setting {setting.name} ({origin}) = {shown}: {error}"
+                ) from None
+        return cls(**values)
+
+    # -- derived locations -------------------------------------------------
+    @property
+    def work_db_path(self) -> Path:
+        return self.warehouse_dir / "work.duckdb"
+
+    @property
+    def published_db_path(self) -> Path:
+        return self.warehouse_dir / "published.duckdb"
+
+    @property
+    def report_path(self) -> Path:
+        return self.warehouse_dir / "metrics_report.html"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.warehouse_dir / "data_docs"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.warehouse_dir / ".refresh.lock"
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The settings the dbt models read, as dbt `--vars`."""
+        t1, t2, t3 = self.band_thresholds
+        return {
+            "as_of_date": self.as_of_date.isoformat(),
+            "reporting_currency": self.reporting_currency,
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+            "funnel_maturity_days": self.funnel_maturity_days,
+            "renewal_window_days": self.renewal_window_days,
+            "band_t1": t1,
+            "band_t2": t2,
+            "band_t3": t3,
+        }
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment the dbt process needs (profiles.yml reads the database path)."""
+        return {
+            "GTM_WORK_DB_PATH": str(self.work_db_path),
+            "GTM_DUCKDB_THREADS": str(self.duckdb_threads),
+            "GTM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+        }
+
+    def as_display(self) -> list[tuple[str, str, str]]:
+        """(variable, value, help) for every setting, secrets hidden."""
+        rows = []
+        for f in fields(self):
+            setting = SETTINGS_BY_NAME[f.name]
+            value = getattr(self, f.name)
+            if setting.secret:
+                shown = "<set>" if value else "<not set>"
+            elif isinstance(value, tuple):
+                shown = ",".join(str(v) for v in value)
+            else:
+                shown = str(value)
+            rows.append((setting.env_var, shown, setting.help))
+        return rows
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings of this process: environment variables over defaults."""
+    return Settings.from_env(**overrides)
