@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -189,7 +189,7 @@ class Settings:
     quarantine_share: float
     duckdb_threads: int
     duckdb_memory_limit: str
-    alert_webhook: str | None
+    alert_webhook: str | None = field(repr=False)  # a secret: never in a repr or log
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

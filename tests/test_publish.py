@@ -1,0 +1,89 @@
+"""The publish swap: a new file replaces the old one whole, readers are never broken."""
+
+import datetime as dt
+from contextlib import closing
+
+import duckdb
+import pytest
+
+from orchestration.lib import publish as publish_module
+from orchestration.lib.publish import publish
+
+
+def _work_db(path, revenue: float):
+    with closing(duckdb.connect(str(path))) as con:
+        con.execute("create schema marts")
+        con.execute("create schema staging")
+        con.execute(f"create table marts.metric as select 'revenue' as name, {revenue} as value")
+        con.execute("create table staging.not_published as select 1 as x")
+
+
+def _record(run_id: str, day: int) -> dict:
+    return {
+        "published_at": dt.datetime(2026, 11, day, 2, 0),
+        "as_of_date": dt.date(2026, 11, day),
+        "run_id": run_id,
+        "checks_passed": 3,
+        "checks_warned": 1,
+        "checks_failed": 0,
+    }
+
+
+def test_publish_copies_marts_only_and_appends_the_publication(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    first = publish(work, published, _record("run-1", 25))
+    assert first.tables == ("metric", "publication")
+    assert first.publications == 1
+
+    with closing(duckdb.connect(str(work))) as con:
+        con.execute("update marts.metric set value = 200")
+    second = publish(work, published, _record("run-2", 26))
+    assert second.publications == 2
+
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        assert con.execute("select value from marts.metric").fetchone() == (200.0,)
+        runs = con.execute("select run_id, as_of_date from marts.publication order by published_at").fetchall()
+        assert runs == [("run-1", dt.date(2026, 11, 25)), ("run-2", dt.date(2026, 11, 26))]
+        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        assert schemas == {"marts"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["published.duckdb", "work.duckdb"]
+
+
+def test_reader_holding_the_old_file_keeps_reading_it(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    publish(work, published, _record("run-1", 25))
+    reader = duckdb.connect(str(published), read_only=True)
+    try:
+        with closing(duckdb.connect(str(work))) as con:
+            con.execute("update marts.metric set value = 200")
+        publish(work, published, _record("run-2", 26))
+        # The open reader still sees the publication it opened, consistently.
+        assert reader.execute("select value from marts.metric").fetchone() == (100.0,)
+        assert reader.execute("select count(*) from marts.publication").fetchone() == (1,)
+    finally:
+        reader.close()
+    with closing(duckdb.connect(str(published), read_only=True)) as fresh:
+        assert fresh.execute("select value from marts.metric").fetchone() == (200.0,)
+
+
+def test_failure_before_the_swap_leaves_the_old_file_untouched(tmp_path, monkeypatch):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    publish(work, published, _record("run-1", 25))
+    before = published.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish_module, "_fsync", crash)
+    with closing(duckdb.connect(str(work))) as con:
+        con.execute("update marts.metric set value = 200")
+    with pytest.raises(OSError, match="disk full"):
+        publish(work, published, _record("run-2", 26))
+
+    assert published.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["published.duckdb", "work.duckdb"]
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        assert con.execute("select value from marts.metric").fetchone() == (100.0,)

@@ -1,0 +1,99 @@
+"""`gtm demo-data` + `gtm refresh` as a user runs them: real processes, real exit codes."""
+
+import os
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import duckdb
+import pytest
+
+GTM = [sys.executable, "-m", "orchestration.cli"]
+AS_OF = "2026-11-26"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GTM_LANDING_DIR": str(tmp_path / "landing"),
+        "GTM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "GTM_AS_OF_DATE": AS_OF,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+
+
+def _gtm(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([*GTM, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("e2e")
+    env = _env(tmp_path)
+    generated = _gtm(["demo-data", "--out", str(tmp_path / "landing"), "--scale", "0.03"], env)
+    assert generated.returncode == 0, generated.stderr
+    refresh = _gtm(["refresh"], env)
+    return tmp_path, env, refresh
+
+
+def test_refresh_publishes_and_says_where(refreshed):
+    tmp_path, _, refresh = refreshed
+    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    published = tmp_path / "warehouse" / "published.duckdb"
+    assert published.exists()
+    assert str(published) in refresh.stdout
+    assert "ingest crm__opportunities" in refresh.stdout  # progress per step
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        (runs,) = con.execute("select count(*) from marts.publication").fetchone()
+        assert runs == 1
+        row = con.execute(
+            "select as_of_date, crm__opportunities_loaded, rows_loaded from marts.publication"
+        ).fetchone()
+    assert str(row[0]) == AS_OF
+    assert row[1] > 0 and row[2] > row[1]
+
+
+def test_rows_are_accounted_for_in_the_summary(refreshed):
+    tmp_path, _, refresh = refreshed
+    with closing(duckdb.connect(str(tmp_path / "warehouse" / "work.duckdb"), read_only=True)) as con:
+        read, loaded, quarantined, dropped = con.execute(
+            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(duplicates_dropped) "
+            "from raw._ingest_log"
+        ).fetchone()
+    assert read == loaded + quarantined + dropped
+    assert "crm__leads" in refresh.stdout
+
+
+def test_refresh_is_idempotent(refreshed):
+    tmp_path, env, _ = refreshed
+    work = tmp_path / "warehouse" / "work.duckdb"
+
+    def counts():
+        with closing(duckdb.connect(str(work), read_only=True)) as con:
+            return con.execute("select entity, rows_loaded from raw._ingest_log order by all").fetchall()
+
+    before = counts()
+    again = _gtm(["refresh"], env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert counts() == before
+
+
+def test_missing_required_folder_fails_naming_it_and_keeps_the_publication(refreshed, tmp_path):
+    source_tmp, env, _ = refreshed
+    published = source_tmp / "warehouse" / "published.duckdb"
+    before = published.read_bytes()
+    broken = {**env, "GTM_LANDING_DIR": str(tmp_path / "empty")}
+    (tmp_path / "empty").mkdir()
+    result = _gtm(["refresh"], broken)
+    assert result.returncode != 0
+    assert "crm/accounts" in result.stdout
+    assert "NOT PUBLISHED" in result.stdout
+    assert published.read_bytes() == before
+
+
+def test_bad_setting_stops_before_running(tmp_path):
+    env = {**_env(tmp_path), "GTM_FISCAL_YEAR_START_MONTH": "13"}
+    result = _gtm(["refresh"], env)
+    assert result.returncode == 2
+    assert "GTM_FISCAL_YEAR_START_MONTH" in result.stderr and "'13'" in result.stderr
