@@ -26,7 +26,9 @@ def _settings_help() -> str:
         if s.name == "as_of_date":
             default = "today (UTC)"
         lines.append(f"  {s.env_var} [{default}]")
-        lines.extend(textwrap.wrap(s.help, width=74, initial_indent="      ", subsequent_indent="      "))
+        lines.extend(
+            textwrap.wrap(s.help, width=74, initial_indent="      ", subsequent_indent="      ")
+        )
     return "\n".join(lines)
 
 
@@ -58,25 +60,47 @@ def main() -> None:
 
 
 @main.command("demo-data")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Landing dir to write the demo extracts into (SOURCES.md layout).")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Company size: 1 is a ~$20M ARR company; rows grow linearly (0.05 is tiny).")
-@click.option("--seed", type=int, default=42, show_default=True,
-              help="Random seed; the same seed writes the same data.")
-@click.option("--as-of-date", default=None,
-              help="Last day of the generated history (YYYY-MM-DD) [GTM_AS_OF_DATE or today].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Landing dir to write the demo extracts into (SOURCES.md layout).",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Company size: 1 is a ~$20M ARR company; rows grow linearly (0.05 is tiny).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed; the same seed writes the same data.",
+)
+@click.option(
+    "--as-of-date",
+    default=None,
+    help="Last day of the generated history (YYYY-MM-DD) [GTM_AS_OF_DATE or today].",
+)
 def demo_data_command(out_dir: Path, scale: float, seed: int, as_of_date: str | None) -> None:
     """Write demo extracts of a believable B2B SaaS company into --out."""
     settings = _apply_overrides(as_of_date=as_of_date)
     counts, seconds = write_demo_data(out_dir, scale, seed, settings)
-    click.echo(f"Wrote demo data (scale {scale:g}, seed {seed}, as of {settings.as_of_date}) "
-               f"to {out_dir.resolve()} in {seconds:.1f}s:")
+    click.echo(
+        f"Wrote demo data (scale {scale:g}, seed {seed}, as of {settings.as_of_date}) "
+        f"to {out_dir.resolve()} in {seconds:.1f}s:"
+    )
     for entity, rows in counts.items():
         click.echo(f"  {entity:<36} {rows:>12,} rows")
 
 
-def write_demo_data(out_dir: Path, scale: float, seed: int, settings: Settings) -> tuple[dict[str, int], float]:
+def write_demo_data(
+    out_dir: Path, scale: float, seed: int, settings: Settings
+) -> tuple[dict[str, int], float]:
     """Generate into `out_dir`, replacing an earlier demo there but never a user's files."""
     from orchestration.demo_data import generate
 
@@ -93,7 +117,9 @@ def write_demo_data(out_dir: Path, scale: float, seed: int, settings: Settings) 
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     counts = generate(out_dir, scale=scale, seed=seed, as_of_date=settings.as_of_date)
-    (out_dir / DEMO_MARKER).write_text(f"scale={scale} seed={seed} as_of_date={settings.as_of_date}\n")
+    (out_dir / DEMO_MARKER).write_text(
+        f"scale={scale} seed={seed} as_of_date={settings.as_of_date}\n"
+    )
     return counts, time.monotonic() - started
 
 
@@ -111,13 +137,16 @@ def _remove_tree(folder: Path) -> None:
 @click.option("--landing-dir", default=None, help="Override GTM_LANDING_DIR.")
 @click.option("--warehouse-dir", default=None, help="Override GTM_WAREHOUSE_DIR.")
 @click.option("--as-of-date", default=None, help="Override GTM_AS_OF_DATE (YYYY-MM-DD).")
-def refresh_command(landing_dir: str | None, warehouse_dir: str | None, as_of_date: str | None) -> None:
+def refresh_command(
+    landing_dir: str | None, warehouse_dir: str | None, as_of_date: str | None
+) -> None:
     """Run the nightly_refresh job now, in this process: ingest, dbt build, checks, publish.
 
     Exits non-zero, naming the failing step, whenever nothing was published.
     """
-    settings = _apply_overrides(landing_dir=landing_dir, warehouse_dir=warehouse_dir,
-                                as_of_date=as_of_date)
+    settings = _apply_overrides(
+        landing_dir=landing_dir, warehouse_dir=warehouse_dir, as_of_date=as_of_date
+    )
     sys.exit(_refresh(settings))
 
 
@@ -139,7 +168,9 @@ def demo_command(scale: float, seed: int) -> None:
     """Generate demo data into GTM_LANDING_DIR, then refresh and publish it."""
     settings = _apply_overrides()
     counts, seconds = write_demo_data(settings.landing_dir, scale, seed, settings)
-    click.echo(f"Demo data: {sum(counts.values()):,} rows in {seconds:.1f}s -> {settings.landing_dir}")
+    click.echo(
+        f"Demo data: {sum(counts.values()):,} rows in {seconds:.1f}s -> {settings.landing_dir}"
+    )
     sys.exit(_refresh(settings))
 
 
@@ -149,7 +180,9 @@ def settings_command() -> None:
     settings = _apply_overrides()
     for variable, value, help_text in settings.as_display():
         click.echo(f"{variable:<30} {value}")
-        click.echo(textwrap.fill(help_text, width=90, initial_indent=" " * 4, subsequent_indent=" " * 4))
+        click.echo(
+            textwrap.fill(help_text, width=90, initial_indent=" " * 4, subsequent_indent=" " * 4)
+        )
 
 
 if __name__ == "__main__":

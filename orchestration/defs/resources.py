@@ -1,9 +1,9 @@
 """Resources: the warehouse (settings, DuckDB files, refresh lock) and the dbt CLI."""
 
-from __future__ import annotations
-
 import contextlib
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -24,7 +24,7 @@ class WarehouseResource(dg.ConfigurableResource):
     _settings: Settings | None = PrivateAttr(default=None)
 
     @contextlib.contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
         self._settings = load_settings()
         with refresh_lock(self._settings.lock_path):
             yield self
@@ -42,4 +42,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt of this environment, whether or not its bin folder is on PATH.
+    dbt_executable = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=str(dbt_executable) if dbt_executable.exists() else "dbt",
+    )

@@ -1,7 +1,5 @@
 """The nightly refresh job and its schedule."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.settings import load_settings

@@ -238,7 +238,9 @@ FX_RATES = Entity(
     columns=(
         _c("rate_date", "date", True),
         _c("currency", "text", True),
-        _c("rate_to_reporting", "decimal", True, "> 0: one unit of currency in reporting currency."),
+        _c(
+            "rate_to_reporting", "decimal", True, "> 0: one unit of currency in reporting currency."
+        ),
     ),
     key=("rate_date", "currency"),
     has_primary_key=False,

@@ -54,7 +54,11 @@ class ProgressHandler(logging.Handler):
         if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                level = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "check failed"
+                level = (
+                    "warning"
+                    if evaluation.severity == dg.AssetCheckSeverity.WARN
+                    else "check failed"
+                )
                 key = evaluation.asset_key.to_user_string()
                 return f"      {level}: {evaluation.check_name} on {key}"
         return None

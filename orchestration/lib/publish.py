@@ -99,13 +99,17 @@ def _write_new_file(
     return [*tables, PUBLICATION_TABLE]
 
 
-def _write_publication(con: duckdb.DuckDBPyConnection, published_db: Path, record: dict[str, Any]) -> None:
+def _write_publication(
+    con: duckdb.DuckDBPyConnection, published_db: Path, record: dict[str, Any]
+) -> None:
     new_row, params = _literal_row(record)
     history = ""
     if published_db.exists():
         con.execute("attach ? as previous (read_only)", [str(published_db)])
         if PUBLICATION_TABLE in _tables_in(con, "previous", PUBLISHED_SCHEMA):
-            history = f"select * from previous.{PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} union all by name "
+            history = (
+                f"select * from previous.{PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} union all by name "
+            )
     con.execute(
         f"create table {PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} as "
         f"select * from ({history}{new_row}) order by published_at",

@@ -39,7 +39,9 @@ def connect(path: Path, settings: Settings, read_only: bool = False) -> duckdb.D
 
 
 @contextlib.contextmanager
-def open_db(path: Path, settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_db(
+    path: Path, settings: Settings, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """`connect`, closed on exit (so the file is free for the next process)."""
     con = connect(path, settings, read_only=read_only)
     try:

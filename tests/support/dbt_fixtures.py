@@ -89,7 +89,9 @@ def dbt_build(
         "--quiet",
     ]
     if select:
-        args += ["--select", select]
+        # Only tests whose every parent is selected: a partial build must not run the
+        # tests of models it did not build.
+        args += ["--select", select, "--indirect-selection", "cautious"]
     result = dbtRunner().invoke(args)
     if not result.success:
         failures = []

@@ -1,7 +1,6 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, tests as checks."""
 
-from __future__ import annotations
-
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -46,4 +45,10 @@ def gtm_dbt_models(
     settings = warehouse.settings
     os.environ.update(settings.dbt_env())
     args = ["build", "--vars", json.dumps(settings.dbt_vars())]
-    yield from dbt.cli(args, context=context).stream()
+    # dagster-dbt echoes every dbt log line to stdout; keep them in a file per run so
+    # `gtm refresh` prints plain progress, and say where the file is.
+    log_path = settings.warehouse_dir / "logs" / f"dbt_{context.run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    context.log.info(f"dbt build log: {log_path}")
+    with open(log_path, "w") as log, contextlib.redirect_stdout(log):
+        yield from dbt.cli(args, context=context).stream()

@@ -1,7 +1,5 @@
 """One ingest asset per source entity: landed files -> raw.<source>__<entity>."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
@@ -43,7 +41,9 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             f"raw.{entity.qualified_name}; untypeable rows go to quarantine.{entity.qualified_name}."
         ),
     )
-    def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _ingest(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
         with warehouse.work_db() as con:
             result = ingest_entity(con, entity, warehouse.settings.landing_dir, utc_now())
         _log_result(context, result)
@@ -61,9 +61,13 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         "typed into raw.config__stage_mapping."
     ),
 )
-def stage_mapping(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def stage_mapping(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     with warehouse.work_db() as con:
-        result = ingest_file_entity(con, STAGE_MAPPING, [warehouse.settings.stage_mapping], utc_now())
+        result = ingest_file_entity(
+            con, STAGE_MAPPING, [warehouse.settings.stage_mapping], utc_now()
+        )
     _log_result(context, result)
     return _materialize_result(result)
 

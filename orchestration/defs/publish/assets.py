@@ -1,6 +1,5 @@
 """Publish: after every blocking check has passed, swap in a new published.duckdb."""
 
-from __future__ import annotations
 
 from collections import Counter
 from typing import Any

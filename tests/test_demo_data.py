@@ -1,0 +1,275 @@
+"""The demo data generator: the full SOURCES.md contract, valid, deterministic, to scale."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.demo_data import generate
+from orchestration.lib.contract import DUCKDB_TYPES, SOURCE_ENTITIES, Entity
+from orchestration.settings import DEFAULT_STAGE_MAPPING
+
+AS_OF = dt.date(2026, 11, 26)
+OLDER = "2026-11-19"
+FOREIGN_CURRENCIES = ("EUR", "GBP")
+# Reference data and rows with a floor per quarter or month (one campaign, one
+# employee, one vendor at the least) do not shrink linearly at tiny scales.
+NOT_LINEAR_AT_TINY_SCALE = ("crm__campaigns", "finance__spend", "finance__fx_rates")
+# References beyond the contract's foreign keys that the demo keeps resolvable.
+EXTRA_REFERENCES = (
+    ("crm__leads", "opportunity_id", "crm__opportunities"),
+    ("crm__opportunities", "lead_id", "crm__leads"),
+    ("billing__subscriptions", "opportunity_id", "crm__opportunities"),
+)
+BY_NAME = {e.qualified_name: e for e in SOURCE_ENTITIES}
+
+
+def _reader(path: Path, entity: Entity) -> str:
+    """SQL reading one extract with the contract's types (a value that does not type fails)."""
+    if path.suffix == ".parquet":
+        return f"read_parquet('{path}')"
+    types = ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in entity.columns)
+    return f"read_csv('{path}', header = true, columns = {{{types}}})"
+
+
+def _current(landing: Path, entity: Entity) -> Path:
+    return sorted((landing / entity.folder).iterdir())[-1]
+
+
+def _connect(landing: Path) -> duckdb.DuckDBPyConnection:
+    """One view per entity over its current (last by name) extract."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    for entity in SOURCE_ENTITIES:
+        reader = _reader(_current(landing, entity), entity)
+        con.execute(f"create view {entity.qualified_name} as select * from {reader}")
+    return con
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return con.execute(sql).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory) -> tuple[Path, dict[str, int], duckdb.DuckDBPyConnection]:
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    counts = generate(landing, scale=0.1, seed=42, as_of_date=AS_OF)
+    con = _connect(landing)
+    yield landing, counts, con
+    con.close()
+
+
+def test_every_entity_has_its_folder_with_every_contract_column(landed):
+    landing, counts, con = landed
+    assert set(counts) == set(BY_NAME)
+    for entity in SOURCE_ENTITIES:
+        files = sorted((landing / entity.folder).iterdir())
+        assert files, entity.folder
+        assert files[-1].stem == AS_OF.isoformat()
+        for path in files:
+            described = con.execute(f"describe select * from {_reader(path, entity)}").fetchall()
+            assert [row[0] for row in described] == list(entity.column_names), path
+        for column in entity.required_columns:
+            table = entity.qualified_name
+            nulls = _count(con, f"select count(*) from {table} where {column} is null")
+            assert nulls == 0, f"{table}.{column}"
+        assert counts[entity.qualified_name] == sum(
+            _count(con, f"select count(*) from {_reader(p, entity)}") for p in files)
+
+
+def test_formats_are_mixed_and_csv_timestamps_are_iso_utc(landed):
+    landing, _, _ = landed
+    suffixes = {e.name: _current(landing, e).suffix for e in SOURCE_ENTITIES}
+    assert suffixes["invoice_lines"] == suffixes["opportunity_stage_history"] == ".parquet"
+    assert suffixes["leads"] == suffixes["opportunities"] == ".csv"
+    with open(_current(landing, BY_NAME["crm__leads"])) as handle:
+        row = next(csv.DictReader(handle))
+    assert dt.datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_opportunities_come_in_an_older_and_a_current_extract(landed):
+    landing, _, con = landed
+    folder = landing / "crm" / "opportunities"
+    assert [p.name for p in sorted(folder.iterdir())] == [f"{OLDER}.csv", f"{AS_OF}.csv"]
+    older = _reader(folder / f"{OLDER}.csv", BY_NAME["crm__opportunities"])
+    assert _count(con, f"select count(*) from {older}") < _count(
+        con, "select count(*) from crm__opportunities")
+    assert _count(con, f"""select count(*) from {older} o
+        where o.opportunity_id not in (select opportunity_id from crm__opportunities)""") == 0
+    changed = _count(con, f"""select count(*) from {older} o join crm__opportunities n
+        using (opportunity_id) where o.stage <> n.stage or o.amount <> n.amount""")
+    assert changed > 0
+
+
+def test_keys_are_unique_in_the_current_extract(landed):
+    _, _, con = landed
+    for entity in SOURCE_ENTITIES:
+        key = ", ".join(entity.key)
+        duplicates = _count(con, f"""select count(*) from (select {key} from
+            {entity.qualified_name} group by {key} having count(*) > 1)""")
+        assert duplicates == 0, entity.qualified_name
+
+
+def test_references_resolve(landed):
+    _, _, con = landed
+    references = [
+        (entity.qualified_name, fk.column, fk.entity)
+        for entity in SOURCE_ENTITIES for fk in entity.foreign_keys
+    ]
+    for child, column, parent in [*references, *EXTRA_REFERENCES]:
+        parent_key = BY_NAME[parent].key[0]
+        dangling = _count(con, f"""select count(*) from {child} where {column} is not null
+            and {column} not in (select {parent_key} from {parent})""")
+        assert dangling == 0, f"{child}.{column} -> {parent}"
+
+
+def test_values_are_in_their_lists_and_stages_in_the_mapping(landed):
+    _, _, con = landed
+    for entity in SOURCE_ENTITIES:
+        for column, allowed in entity.allowed_values.items():
+            values = {r[0] for r in con.execute(
+                f"select distinct {column} from {entity.qualified_name}").fetchall()}
+            assert values <= set(allowed), f"{entity.qualified_name}.{column}: {values}"
+    with open(DEFAULT_STAGE_MAPPING) as handle:
+        mapped = {row["crm_stage"] for row in csv.DictReader(handle)}
+    for table in ("crm__opportunities", "crm__opportunity_stage_history"):
+        stages = {r[0] for r in con.execute(f"select distinct stage from {table}").fetchall()}
+        assert stages <= mapped, stages
+    currencies = {r[0] for r in con.execute("""select currency from crm__opportunities
+        union select currency from billing__subscriptions union select currency from
+        billing__invoice_lines union select currency from finance__spend""").fetchall()}
+    assert currencies == {"USD", *FOREIGN_CURRENCIES}
+
+
+BROKEN_ROWS = {
+    "lead milestone before creation": """select count(*) from crm__leads where mql_at < created_at
+        or sql_at < created_at or converted_at < sql_at or disqualified_at < created_at""",
+    "lead milestone after as_of": """select count(*) from crm__leads where greatest(created_at,
+        mql_at, sql_at, converted_at, disqualified_at) >= date '{next_day}'""",
+    "won but not closed": "select count(*) from crm__opportunities where is_won and not is_closed",
+    "stage contradicts outcome": """select count(*) from crm__opportunities where
+        (is_closed and stage <> case when is_won then 'Closed Won' else 'Closed Lost' end)
+        or (not is_closed and stage in ('Closed Won', 'Closed Lost'))""",
+    "closed after as_of": """select count(*) from crm__opportunities
+        where is_closed and close_date > date '{as_of}'""",
+    "negative deal": "select count(*) from crm__opportunities where amount < 0",
+    "history after as_of": """select count(*) from crm__opportunity_stage_history
+        where entered_at >= date '{next_day}'""",
+    "history before the deal": """select count(*) from crm__opportunity_stage_history h
+        join crm__opportunities o using (opportunity_id) where h.entered_at < o.created_at""",
+    "subscription ends before it starts": """select count(*) from billing__subscriptions
+        where end_date <= start_date or arr < 0""",
+    "service period reversed or half": """select count(*) from billing__invoice_lines
+        where service_end <= service_start or (service_start is null) <> (service_end is null)""",
+    "credit sign": """select count(*) from billing__invoice_lines
+        where (line_type = 'credit') <> (amount < 0)""",
+    "invoiced after as_of": """select count(*) from billing__invoice_lines
+        where invoice_date > date '{as_of}'""",
+    "spend after as_of": "select count(*) from finance__spend where spend_date > date '{as_of}'",
+    "rate not positive": "select count(*) from finance__fx_rates where rate_to_reporting <= 0",
+}
+
+
+@pytest.mark.parametrize("check", sorted(BROKEN_ROWS))
+def test_no_row_breaks_the_contract(landed, check):
+    _, _, con = landed
+    sql = BROKEN_ROWS[check].format(as_of=AS_OF, next_day=AS_OF + dt.timedelta(days=1))
+    assert _count(con, sql) == 0
+
+
+def test_every_foreign_amount_has_a_rate_on_or_before_its_date(landed):
+    _, _, con = landed
+    amounts = """
+        select currency, spend_date as day from finance__spend
+        union all select currency, invoice_date from billing__invoice_lines
+        union all select currency, start_date from billing__subscriptions
+        union all select currency, case when is_closed then close_date
+            else cast(created_at as date) end from crm__opportunities"""
+    dated = f"select * from ({amounts}) where currency <> 'USD' and day <= date '{AS_OF}'"
+    currencies = con.execute(f"select distinct currency from ({dated})").fetchall()
+    assert {r[0] for r in currencies} == set(FOREIGN_CURRENCIES)
+    without_rate = _count(con, f"""select count(*) from ({dated}) a where not exists (
+        select 1 from finance__fx_rates r
+        where r.currency = a.currency and r.rate_date <= a.day)""")
+    assert without_rate == 0
+
+
+SHAPES = {
+    "leads accepted by sales without being an MQL":
+        "select count(*) from crm__leads where sql_at is not null and mql_at is null",
+    "disqualified leads": "select count(*) from crm__leads where disqualified_at is not null",
+    "leads without an account": "select count(*) from crm__leads where account_id is null",
+    "converted leads whose deal names the lead instead": """select count(*) from crm__leads l
+        join crm__opportunities o on o.lead_id = l.lead_id where l.opportunity_id is null""",
+    "accounts without a segment": "select count(*) from crm__accounts where segment is null",
+    "deals lost at three or more stages": """select count(distinct last_open) >= 3 from (
+        select opportunity_id, arg_max(stage, entered_at) filter (where stage not like 'Closed%')
+        as last_open from crm__opportunity_stage_history group by all
+        having bool_or(stage = 'Closed Lost'))""",
+    "deals going back a stage": """select count(*) from (select opportunity_id, stage from
+        crm__opportunity_stage_history group by all having count(*) > 1)""",
+    "old deals without stage history": """select count(*) from crm__opportunities where
+        opportunity_id not in (select opportunity_id from crm__opportunity_stage_history)""",
+    "open deals": "select count(*) from crm__opportunities where not is_closed",
+    "every deal type": """select count(distinct opportunity_type) = 3 from crm__opportunities""",
+    "open-ended subscriptions":
+        "select count(*) from billing__subscriptions where end_date is null",
+    "lines without a service period":
+        "select count(*) from billing__invoice_lines where service_start is null",
+    "credit notes": "select count(*) from billing__invoice_lines where line_type = 'credit'",
+    "spend reversals": "select count(*) from finance__spend where amount < 0",
+    "campaign spend without a channel": """select count(*) from finance__spend
+        where campaign_id is not null and channel is null""",
+    "spend with neither channel nor campaign": """select count(*) from finance__spend
+        where campaign_id is null and channel is null""",
+    "spend in euro": "select count(*) from finance__spend where currency = 'EUR'",
+    "eight channels": "select count(distinct channel) = 8 from crm__leads",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_data_shows_what_the_metrics_need(landed, shape):
+    _, _, con = landed
+    assert _count(con, SHAPES[shape]) > 0
+
+
+def test_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path):
+    def files(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.*")}
+
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        generate(tmp_path / name, scale=0.03, seed=seed, as_of_date=AS_OF)
+    first, again, other = (files(tmp_path / name) for name in "abc")
+    assert first == again
+    assert first.keys() == other.keys()
+    assert first["crm/leads/2026-11-26.csv"] != other["crm/leads/2026-11-26.csv"]
+
+
+def test_rows_grow_linearly_with_scale(landed, tmp_path):
+    _, small, _ = landed
+    double = generate(tmp_path, scale=0.2, seed=42, as_of_date=AS_OF)
+    for entity, rows in small.items():
+        if entity not in NOT_LINEAR_AT_TINY_SCALE:
+            assert 1.6 <= double[entity] / rows <= 2.4, (entity, rows, double[entity])
+
+
+def test_scale_one_is_a_company_of_about_20m_arr(tmp_path):
+    generate(tmp_path, scale=1, seed=42, as_of_date=AS_OF)
+    con = _connect(tmp_path)
+    ending_arr = con.execute(f"""
+        select sum(s.arr * coalesce((select r.rate_to_reporting from finance__fx_rates r
+            where r.currency = s.currency and r.rate_date <= s.start_date
+            order by r.rate_date desc limit 1), 1))
+        from billing__subscriptions s
+        where s.start_date <= date '{AS_OF}' and coalesce(s.end_date, date '9999-12-31') > date
+            '{AS_OF}'""").fetchone()[0]
+    assert 15e6 <= ending_arr <= 25e6
+
+
+def test_scale_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="scale"):
+        generate(tmp_path, scale=0, seed=1, as_of_date=AS_OF)
