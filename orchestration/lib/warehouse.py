@@ -35,6 +35,7 @@ def connect(path: Path, settings: Settings, read_only: bool = False) -> duckdb.D
         },
     )
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # it prints even when not interactive
     return con
 
 

@@ -1,0 +1,593 @@
+"""Tests of orchestration.lib.ingest: landed files -> raw and quarantine (SOURCES.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib import ingest
+from orchestration.lib.contract import CAMPAIGNS, FX_RATES, OPPORTUNITIES, STAGE_MAPPING
+from orchestration.lib.ingest import (
+    IngestResult,
+    RowAccountingError,
+    SourceContractError,
+    ingest_entity,
+    ingest_file_entity,
+)
+
+LOADED_AT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
+T = dt.datetime
+D = dt.date
+
+OPP_HEADER = "opportunity_id,account_id,opportunity_type,created_at,close_date,stage,is_closed,is_won,amount,currency"
+CAMPAIGN_HEADER = "campaign_id,campaign_name,channel,start_date,end_date"
+
+
+@pytest.fixture
+def con(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A work database on disk, as in production (the landing dir is tmp_path)."""
+    connection = duckdb.connect(str(tmp_path / "work.duckdb"))
+    yield connection
+    connection.close()
+
+
+def land(landing: Path, folder: str, name: str, text: str) -> Path:
+    """Write one extract file `landing/folder/name` (lines given without indentation)."""
+    path = landing / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def counts(result: IngestResult) -> tuple[int, int, int, int, int]:
+    return (
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_quarantined,
+        result.duplicates_dropped,
+        result.key_conflicts,
+    )
+
+
+# -- typing --------------------------------------------------------------------
+
+
+def test_every_contract_type_is_typed(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/opportunities",
+        "2026-11-26.csv",
+        f"{OPP_HEADER},owner_id\n"
+        "o1,a1,new_business,2026-01-01T10:00:00+02:00,2026-02-01,  Won  ,TRUE,Yes, 1000.50 ,USD,\n"
+        "o2,a1,renewal,2026-01-01 10:00:00,2026-02-01,Open,0,no,-5,EUR,  \n"
+        "o3,a1,expansion,2026-01-01,2026-02-01,Open,false,NO,1e3,USD,u1\n"
+        "o4,a1,expansion,2026-01-01T23:30Z,2026-02-01,Open,1,FALSE,.5,USD,u2\n"
+        "o5,a1,expansion,2026-01-01T01:00:00-05:30,2026-02-01,Open,yes,False,7,USD,u3\n",
+    )
+    result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
+    assert counts(result) == (5, 5, 0, 0, 0)
+    got = rows(
+        con,
+        "select opportunity_id, created_at, close_date, stage, is_closed, is_won, amount, "
+        "owner_id from raw.crm__opportunities order by opportunity_id",
+    )
+    assert got == [
+        ("o1", T(2026, 1, 1, 8, 0), D(2026, 2, 1), "Won", True, True, 1000.5, None),
+        ("o2", T(2026, 1, 1, 10, 0), D(2026, 2, 1), "Open", False, False, -5.0, None),
+        ("o3", T(2026, 1, 1, 0, 0), D(2026, 2, 1), "Open", False, False, 1000.0, "u1"),
+        ("o4", T(2026, 1, 1, 23, 30), D(2026, 2, 1), "Open", True, False, 0.5, "u2"),
+        ("o5", T(2026, 1, 1, 6, 30), D(2026, 2, 1), "Open", True, False, 7.0, "u3"),
+    ]
+    types = dict(rows(con, "select column_name, column_type from (describe raw.crm__opportunities)"))
+    assert types["created_at"] == "TIMESTAMP"
+    assert types["close_date"] == "DATE"
+    assert types["is_won"] == "BOOLEAN"
+    assert types["amount"] == "DOUBLE"
+    assert types["stage"] == "VARCHAR"
+    assert rows(con, "select current_setting('TimeZone')") == [("UTC",)]
+
+
+def test_integer_and_text_white_space(con, tmp_path):
+    mapping = land(
+        tmp_path,
+        "config",
+        "stage_mapping.csv",
+        "crm_stage,funnel_stage,stage_order,outcome\n"
+        '"\tDiscovery ",discovery, 1 ,open\n'
+        "Demo,demo,+2,open\n"
+        "Won,won,,won\n"
+        "Lost,lost,1.5,lost\n",
+    )
+    result = ingest_file_entity(con, STAGE_MAPPING, [mapping], LOADED_AT)
+    assert result.entity == "config__stage_mapping"
+    assert result.files == ("stage_mapping.csv",)
+    assert counts(result) == (4, 3, 1, 0, 0)
+    assert rows(con, "select crm_stage, stage_order from raw.config__stage_mapping") == [
+        ("Discovery", 1),
+        ("Demo", 2),
+        ("Won", None),
+    ]
+    assert rows(
+        con,
+        "select crm_stage, _source_file, _source_row, _column, _reason from quarantine.config__stage_mapping",
+    ) == [("Lost", "stage_mapping.csv", 4, "stage_order", "stage_order: '1.5' is not an integer")]
+
+
+# -- quarantine -------------------------------------------------------------------
+
+
+def test_untypeable_rows_are_quarantined_with_file_row_column_and_reason(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/opportunities",
+        "2026-11-26.csv",
+        f"{OPP_HEADER}\n"
+        'o1,a1,new_business,2026-01-01,2026-02-01,Open,false,false,"1,000",USD\n'
+        "o2,a1,new_business,2026-01-01,2026/02/01,Open,false,false,10,USD\n"
+        "o3,,new_business,2026-01-01,2026-02-01,Open,false,false,10,USD\n"
+        "o4,a1,new_business,2026-01-01 10:00 Europe/Berlin,2026-02-01,Open,false,maybe,10,USD\n"
+        "o5,a1,new_business, 2026-01-01 ,2026-02-30,Open,false,false,abc,USD\n",
+    )
+    result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
+    # o3 lacks a required value: not a typing failure, so it is loaded (the gate reports it)
+    assert counts(result) == (5, 1, 4, 0, 0)
+    assert rows(con, "select opportunity_id, account_id from raw.crm__opportunities") == [("o3", None)]
+    got = rows(
+        con,
+        "select opportunity_id, created_at, amount, _source_file, _source_row, _column, _reason, "
+        "_loaded_at from quarantine.crm__opportunities order by _source_row",
+    )
+    file, loaded = "crm/opportunities/2026-11-26.csv", T(2026, 11, 27, 2, 0)
+    assert got == [
+        (
+            "o1",
+            "2026-01-01",
+            "1,000",
+            file,
+            1,
+            "amount",
+            "amount: '1,000' is not a decimal",
+            loaded,
+        ),
+        (
+            "o2",
+            "2026-01-01",
+            "10",
+            file,
+            2,
+            "close_date",
+            "close_date: '2026/02/01' is not a date (YYYY-MM-DD)",
+            loaded,
+        ),
+        (
+            "o4",
+            "2026-01-01 10:00 Europe/Berlin",
+            "10",
+            file,
+            4,
+            "created_at,is_won",
+            "created_at: '2026-01-01 10:00 Europe/Berlin' is not an ISO 8601 timestamp; "
+            "is_won: 'maybe' is not a boolean (true/false, 1/0, yes/no)",
+            loaded,
+        ),
+        # original values are kept as read, untrimmed
+        (
+            "o5",
+            " 2026-01-01 ",
+            "abc",
+            file,
+            5,
+            "close_date,amount",
+            "close_date: '2026-02-30' is not a date (YYYY-MM-DD); amount: 'abc' is not a decimal",
+            loaded,
+        ),
+    ]
+    types = set(rows(con, "select column_type from (describe quarantine.crm__opportunities)"))
+    assert types == {("VARCHAR",), ("BIGINT",), ("TIMESTAMP",)}
+
+
+def test_row_numbers_count_data_rows_also_across_multi_line_fields(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\n"
+        'c1,"Spring\nlaunch",events,2026-01-01,\n'
+        "c2,#hashtag,content,2026-01-01,\n"
+        "c3,Bad,events,yesterday,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 2, 1, 0, 0)
+    # a value starting with '#' is data, not a comment line
+    assert rows(con, "select campaign_name, _source_row from raw.crm__campaigns") == [
+        ("Spring\nlaunch", 1),
+        ("#hashtag", 2),
+    ]
+    assert rows(con, "select campaign_id, _source_row from quarantine.crm__campaigns") == [("c3", 3)]
+
+
+# -- repeated extracts ---------------------------------------------------------------
+
+
+def test_later_extract_wins_identical_rows_count_once_and_deletes_are_not_inferred(con, tmp_path):
+    folder = "crm/campaigns"
+    land(
+        tmp_path,
+        folder,
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\n"
+        "c1,Old name,events,2026-01-01,\n"
+        "c2,Same,events,2026-01-01,\n"
+        "c3,Only old,events,2026-01-01,\n"
+        "c3,Only old,events,2026-01-01,\n"
+        "c5,Also only old,events,2026-01-01,\n",
+    )
+    land(
+        tmp_path,
+        folder,
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\n"
+        "c1,New name,events,2026-01-01,\n"
+        "c2,Same,events,2026-01-01,\n"
+        "c4,New,events,2026-01-01,2026-03-01\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert result.files == ("crm/campaigns/2026-11-25.csv", "crm/campaigns/2026-11-26.csv")
+    assert counts(result) == (8, 5, 0, 3, 0)
+    assert [(f.source_file[-14:], f.rows_read, f.rows_loaded, f.duplicates_dropped) for f in result.per_file] == [
+        ("2026-11-25.csv", 5, 2, 3),
+        ("2026-11-26.csv", 3, 3, 0),
+    ]
+    assert rows(
+        con,
+        "select campaign_id, campaign_name, end_date, _source_file, _source_row from raw.crm__campaigns",
+    ) == [
+        ("c3", "Only old", None, "crm/campaigns/2026-11-25.csv", 3),
+        ("c5", "Also only old", None, "crm/campaigns/2026-11-25.csv", 5),
+        ("c1", "New name", None, "crm/campaigns/2026-11-26.csv", 1),
+        ("c2", "Same", None, "crm/campaigns/2026-11-26.csv", 2),
+        ("c4", "New", D(2026, 3, 1), "crm/campaigns/2026-11-26.csv", 3),
+    ]
+
+
+def test_quarantined_row_does_not_replace_the_older_valid_version(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,Good,events,2026-01-01,\n")
+    land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc1,Bad,events,2026-13-01,\n")
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (2, 1, 1, 0, 0)
+    assert rows(con, "select campaign_name, _source_file from raw.crm__campaigns") == [("Good", "crm/campaigns/a.csv")]
+    assert rows(con, "select campaign_name from quarantine.crm__campaigns") == [("Bad",)]
+
+
+def test_conflicting_key_in_the_winning_file_keeps_all_versions(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\n"
+        "c1,One,events,2026-01-01,\n"
+        "c1,Two,events,2026-01-01,\n"
+        "c1,One,events,2026-01-01,\n"
+        "c2,Fine,events,2026-01-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (4, 3, 0, 1, 1)
+    assert rows(con, "select campaign_id, campaign_name, _source_row from raw.crm__campaigns") == [
+        ("c1", "One", 1),
+        ("c1", "Two", 2),
+        ("c2", "Fine", 4),
+    ]
+    assert rows(con, "select * from raw._key_conflicts") == [
+        ("crm__campaigns", "c1", "crm/campaigns/2026-11-26.csv", 3)
+    ]
+
+
+def test_conflict_in_an_older_file_is_recorded_though_a_later_file_holds_the_key(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\nc1,One,events,2026-01-01,\nc1,Two,events,2026-01-01,\n",
+    )
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,Three,events,2026-01-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 1, 0, 2, 1)
+    assert rows(con, "select campaign_name from raw.crm__campaigns") == [("Three",)]
+    assert rows(con, "select key_value, source_file, rows from raw._key_conflicts") == [
+        ("c1", "crm/campaigns/2026-11-25.csv", 2)
+    ]
+
+
+def test_composite_key_conflict_joins_the_key_with_a_bar(con, tmp_path):
+    land(
+        tmp_path,
+        "finance/fx_rates",
+        "rates.csv",
+        "rate_date,currency,rate_to_reporting\n2026-01-01,EUR,1.1\n2026-01-01,EUR,1.2\n2026-01-01,GBP,1.3\n",
+    )
+    result = ingest_entity(con, FX_RATES, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 3, 0, 0, 1)
+    assert rows(con, "select entity, key_value, rows from raw._key_conflicts") == [
+        ("finance__fx_rates", "2026-01-01|EUR", 2)
+    ]
+
+
+def test_rows_with_a_null_key_are_kept_unless_identical(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\n,A,events,2026-01-01,\n,B,events,2026-01-01,\n",
+    )
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\n,A,events,2026-01-01,\n,A,events,2026-01-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (4, 2, 0, 2, 0)
+    assert rows(con, "select campaign_name, _source_file, _source_row from raw.crm__campaigns") == [
+        ("B", "crm/campaigns/2026-11-25.csv", 2),
+        ("A", "crm/campaigns/2026-11-26.csv", 1),
+    ]
+
+
+# -- columns ----------------------------------------------------------------------
+
+
+def test_headers_any_order_case_and_space_optional_missing_and_extras_kept(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        " Channel ,START_DATE,Campaign_Name,  campaign_id, Region ,RowId\n"
+        "events,2026-01-01,Launch,c1, EMEA ,99\n"
+        "events,2026-01-01,Broken,c2,APAC,98\n",
+    )
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER},budget\nc2,Broken,events,2026-01-01,oops,500\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 2, 1, 0, 0)
+    columns = [c[0] for c in rows(con, "select column_name from (describe raw.crm__campaigns)")]
+    assert columns == [
+        "campaign_id",
+        "campaign_name",
+        "channel",
+        "start_date",
+        "end_date",
+        "region",
+        "rowid",
+        "budget",
+        "_source_file",
+        "_source_row",
+        "_loaded_at",
+    ]
+    assert rows(
+        con,
+        "select campaign_id, campaign_name, channel, end_date, region, rowid, budget, "
+        "_source_row from raw.crm__campaigns",
+    ) == [
+        ("c1", "Launch", "events", None, "EMEA", "99", None, 1),
+        ("c2", "Broken", "events", None, "APAC", "98", None, 2),
+    ]
+    assert rows(
+        con,
+        "select campaign_id, end_date, region, rowid, budget, _reason from quarantine.crm__campaigns",
+    ) == [("c2", "oops", None, None, "500", "end_date: 'oops' is not a date (YYYY-MM-DD)")]
+
+
+def test_missing_required_folder_names_it(con, tmp_path):
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: required folder .* is missing"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+def test_folder_without_extract_files_names_it(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "README.txt", "not an extract")
+    land(tmp_path, "crm/campaigns", ".~lock.a.csv", "not an extract")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: folder .* holds no extract"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+def test_missing_required_column_names_file_and_column(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        "campaign_id,campaign_name,start_date\nc1,A,x\n",
+    )
+    with pytest.raises(SourceContractError) as error:
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert str(error.value) == ("crm/campaigns: file 2026-11-26.csv has no column 'channel' (required)")
+
+
+def test_file_name_with_a_pattern_character_is_refused(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-26[1].csv", f"{CAMPAIGN_HEADER}\n")
+    with pytest.raises(SourceContractError, match=r"file 2026-11-26\[1\].csv: the path .*rename"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+def test_empty_file_is_refused(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-26.csv", "")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file 2026-11-26.csv is empty"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+def test_malformed_csv_names_the_file_and_changes_nothing(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,,extra\n")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file b.csv cannot be read"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
+    assert rows(con, "select count(*) from duckdb_tables() where temporary") == [(0,)]
+
+
+def test_missing_optional_folder_gives_empty_typed_tables(con, tmp_path):
+    result = ingest_entity(con, FX_RATES, tmp_path, LOADED_AT)
+    assert result == IngestResult("finance__fx_rates", (), 0, 0, 0, 0, 0)
+    assert rows(con, "select column_name, column_type from (describe raw.finance__fx_rates)") == [
+        ("rate_date", "DATE"),
+        ("currency", "VARCHAR"),
+        ("rate_to_reporting", "DOUBLE"),
+        ("_source_file", "VARCHAR"),
+        ("_source_row", "BIGINT"),
+        ("_loaded_at", "TIMESTAMP"),
+    ]
+    assert rows(con, "select count(*) from raw.finance__fx_rates") == [(0,)]
+    assert rows(con, "select count(*) from quarantine.finance__fx_rates") == [(0,)]
+
+
+# -- Parquet -----------------------------------------------------------------------
+
+
+def test_parquet_and_csv_in_one_entity(con, tmp_path):
+    folder = tmp_path / "crm" / "opportunities"
+    folder.mkdir(parents=True)
+    # typed Parquet columns, one of them in a zone other than UTC
+    con.execute("SET TimeZone = 'Europe/Berlin'")
+    con.execute(
+        f"""COPY (
+            SELECT * FROM (VALUES
+              ('o1', 'a1', 'new_business', TIMESTAMPTZ '2026-01-01 10:00:00+02', DATE '2026-02-01',
+               'Open', false, false, 10.5::DECIMAL(18, 2), 'USD', 3),
+              ('o2', 'a1', 'renewal', TIMESTAMPTZ '2026-01-02 00:00:00+00', DATE '2026-02-01',
+               'Won', true, true, 20.25::DECIMAL(18, 2), 'USD', 4)
+            ) t(Opportunity_ID, account_id, opportunity_type, created_at, close_date, stage,
+                is_closed, is_won, amount, currency, seats)
+        ) TO '{folder / "2026-11-25.parquet"}' (FORMAT parquet)"""
+    )
+    land(
+        tmp_path,
+        "crm/opportunities",
+        "2026-11-26.csv",
+        f"{OPP_HEADER}\no2,a1,renewal,2026-01-02,2026-02-01,Won,true,true,30,USD\n",
+    )
+    result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 2, 0, 1, 0)
+    assert rows(
+        con,
+        "select opportunity_id, created_at, is_won, amount, seats, _source_file, _source_row "
+        "from raw.crm__opportunities",
+    ) == [
+        ("o1", T(2026, 1, 1, 8, 0), False, 10.5, "3", "crm/opportunities/2026-11-25.parquet", 1),
+        ("o2", T(2026, 1, 2, 0, 0), True, 30.0, None, "crm/opportunities/2026-11-26.csv", 1),
+    ]
+
+
+def test_row_numbers_are_right_with_parallel_reads(con, tmp_path):
+    """Files large enough for several reader threads; `expected` is the data-row number."""
+    con.execute("SET threads = 4")
+    folder = tmp_path / "crm" / "campaigns"
+    folder.mkdir(parents=True)
+    n = 300_000
+
+    def select(prefix: str) -> str:
+        return f"""
+            SELECT '{prefix}' || i AS campaign_id,
+                   CASE WHEN i % 1000 = 0 THEN 'multi' || chr(10) || 'line, "quoted"'
+                        ELSE repeat('x', 40) END AS campaign_name,
+                   'events' AS channel,
+                   CASE WHEN i % 777 = 0 THEN 'bad' ELSE '2026-01-01' END AS start_date,
+                   i AS expected
+            FROM range(1, {n + 1}) t(i)"""
+
+    con.execute(f"COPY ({select('c')}) TO '{folder / 'a.csv'}' (HEADER)")
+    con.execute(f"COPY ({select('p')}) TO '{folder / 'b.parquet'}' (FORMAT parquet, ROW_GROUP_SIZE 10000)")
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    bad = n // 777
+    assert counts(result) == (2 * n, 2 * (n - bad), 2 * bad, 0, 0)
+    # every row's _source_row equals its `expected` column, in both files
+    matching = (
+        "select _source_file, count(*), count(*) filter (expected::bigint = _source_row) "
+        "from {} group by all order by 1"
+    )
+    assert rows(con, matching.format("raw.crm__campaigns")) == [
+        ("crm/campaigns/a.csv", n - bad, n - bad),
+        ("crm/campaigns/b.parquet", n - bad, n - bad),
+    ]
+    assert rows(con, matching.format("quarantine.crm__campaigns")) == [
+        ("crm/campaigns/a.csv", bad, bad),
+        ("crm/campaigns/b.parquet", bad, bad),
+    ]
+
+
+# -- accounting and idempotence ------------------------------------------------------
+
+
+def test_accounting_adds_up_per_file_and_is_logged(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc2,B,events,bad,\nc3,C,events,2026-01-01,\n",
+    )
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A2,events,2026-01-01,\nc1,A2,events,2026-01-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    for f in result.per_file:
+        assert f.rows_read == f.rows_loaded + f.rows_quarantined + f.duplicates_dropped
+    assert result.rows_read == (result.rows_loaded + result.rows_quarantined + result.duplicates_dropped)
+    assert rows(con, "select * from raw._ingest_log order by source_file") == [
+        ("crm__campaigns", "crm/campaigns/2026-11-25.csv", 3, 1, 1, 1, T(2026, 11, 27, 2, 0)),
+        ("crm__campaigns", "crm/campaigns/2026-11-26.csv", 2, 1, 0, 1, T(2026, 11, 27, 2, 0)),
+    ]
+    ingest_entity(con, FX_RATES, tmp_path, LOADED_AT)  # another entity leaves these rows be
+    assert rows(con, "select count(*) from raw._ingest_log") == [(2,)]
+
+
+def test_an_accounting_mismatch_raises_and_changes_nothing(con, tmp_path, monkeypatch):
+    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
+    monkeypatch.setattr(ingest, "_write_raw_rows", lambda *args: None)  # a bug losing rows
+    with pytest.raises(RowAccountingError, match=r"^crm/campaigns/a.csv: 1 rows read but 0 load"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
+    assert rows(con, "select source_file from raw._ingest_log") == [("crm/campaigns/a.csv",)]
+
+
+def test_running_twice_gives_the_same_tables(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc1,B,events,2026-01-01,\nc2,B,x,bad,\n",
+    )
+    land(tmp_path, "crm/campaigns", "2026-11-26.csv", f"{CAMPAIGN_HEADER}\nc3,C,events,2026-01-01,\n")
+    tables = [
+        "raw.crm__campaigns",
+        "quarantine.crm__campaigns",
+        "raw._key_conflicts",
+        "raw._ingest_log",
+    ]
+    first = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    before = {t: rows(con, f"select * from {t}") for t in tables}
+    con.execute("SET preserve_insertion_order = false")  # restored after the ingest
+    second = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert second == first
+    assert {t: rows(con, f"select * from {t}") for t in tables} == before
+    assert rows(con, "select current_setting('preserve_insertion_order')") == [(False,)]
+    assert counts(first) == (4, 3, 1, 0, 1)
