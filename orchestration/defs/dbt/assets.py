@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import WarehouseResource, dbt_resource
 from orchestration.lib.dbt_translator import GtmDbtTranslator
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -28,7 +28,8 @@ def ensure_manifest(project: DbtProject) -> None:
     ] + [project.project_dir / "dbt_project.yml"]
     if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
-    project.preparer.prepare(project)
+    # Not project.preparer: it builds its own DbtCliResource that looks for `dbt` on PATH.
+    dbt_resource().cli(["--quiet", "parse"], target_path=project.target_path).wait()
 
 
 ensure_manifest(dbt_project)
