@@ -35,7 +35,9 @@ DEFAULT_VARS: dict[str, Any] = {
 
 def write_raw_tables(db_path: Path, rows_by_entity: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Create every raw.<source>__<entity> table of the contract (empty unless given
-    rows); values may be Python objects or ISO strings, cast by DuckDB."""
+    rows; the stage mapping defaults to the shipped one, like the setting); values may
+    be Python objects or ISO strings, cast by DuckDB."""
+    rows_by_entity = {"config__stage_mapping": default_stage_mapping_rows(), **rows_by_entity}
     with closing(duckdb.connect(str(db_path))) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create schema if not exists raw")

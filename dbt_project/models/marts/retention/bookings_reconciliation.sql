@@ -1,15 +1,15 @@
 {#- New-business ARR per fiscal quarter as the CRM books it and as billing bills it, so a
     gap between the two systems is visible.
 
-    CRM: opportunities of type new_business closed won (is_closed, is_won and
-    close_date <= as_of_date), by the fiscal quarter of close_date, amount at the
-    close_date rate.
+    CRM: opportunities of type new_business won as of as_of_date (int_opportunities_staged:
+    is_closed, is_won and close_date <= as_of_date), by the fiscal quarter of close_date,
+    amount at the close_date rate.
     Billing: subscriptions that start a new customer, i.e. whose account had no MRR in
     any month before the month of the subscription's start_date (its first MRR month
     is that month or later, or it never had MRR), by the fiscal quarter of start_date,
     ARR at the start_date rate. A reactivated customer is not new business. -#}
 with opportunities as (
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_opportunities_staged') }}
 ),
 
 subscriptions as (
@@ -27,13 +27,10 @@ crm_won as (
     select
         opportunities.opportunity_id,
         {{ fiscal_quarter_start('opportunities.close_date') }} as fiscal_quarter_start,
-        opportunities.amount * fx.rate_to_reporting as amount_reporting
+        opportunities.amount_reporting
     from opportunities
-    {{ fx_rate_join('opportunities.currency', 'opportunities.close_date', alias='fx') }}
     where opportunities.opportunity_type = 'new_business'
-        and opportunities.is_closed
-        and opportunities.is_won
-        and opportunities.close_date <= {{ as_of_date() }}
+        and opportunities.outcome = 'won'
 ),
 
 crm_quarters as (
