@@ -7,6 +7,9 @@ import dagster as dg
 from orchestration.defs.dbt.assets import gtm_dbt_models
 from orchestration.defs.ingest.assets import ingest_assets
 from orchestration.defs.publish.assets import published_warehouse
+from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.quality.resources import AlertResource
+from orchestration.defs.quality.sensors import alert_on_failed_refresh
 from orchestration.defs.resources import WarehouseResource, dbt_resource
 from orchestration.defs.schedules import build_nightly_schedule, nightly_refresh
 from orchestration.lib.progress import progress_logger
@@ -15,9 +18,11 @@ from orchestration.lib.progress import progress_logger
 # warehouse resource holds the refresh lock for the whole run.
 defs = dg.Definitions(
     assets=[*ingest_assets, gtm_dbt_models, published_warehouse],
+    asset_checks=quality_checks,
     jobs=[nightly_refresh],
     schedules=[build_nightly_schedule()],
-    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    sensors=[alert_on_failed_refresh],
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource(), "alerts": AlertResource()},
     executor=dg.in_process_executor,
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},
 )

@@ -1,0 +1,91 @@
+"""Importing Great Expectations the one way this project uses it.
+
+GX is slow to import, so nothing imports it at module level: the gate calls
+`import_gx()` when it runs. That applies the DuckDB compatibility shims (and checks
+the GX version), registers `expect_no_unexpected_rows`, turns analytics off and
+drops one warning GX logs for every type expectation on DuckDB.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+# GX logs this once per `expect_column_values_to_be_of_type` on a dialect without its
+# own type module (DuckDB); the comparison then uses SQLAlchemy's types, as intended.
+_NOISY_MESSAGE = "No sqlalchemy dialect found; relying on top-level sqlalchemy types."
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+@cache
+def import_gx() -> ModuleType:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    from orchestration.lib.quality import expectations, gx_compat  # noqa: F401  (registers)
+
+    gx_compat.apply()
+    logging.getLogger("great_expectations.expectations.type_comparison").addFilter(_DropMessage(_NOISY_MESSAGE))
+    return gx
+
+
+def ephemeral_context(
+    results_dir: Path | None = None, data_docs_dir: Path | None = None, site_name: str = "site"
+) -> Any:
+    """An in-memory GX context without analytics or progress bars. With `results_dir`,
+    validation results are kept there (files); with `data_docs_dir`, it has one Data Docs
+    site there, of validation pages only."""
+    gx = import_gx()
+    from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
+
+    memory = {"class_name": "InMemoryStoreBackend"}
+    results_backend = (
+        {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir)} if results_dir else memory
+    )
+    sites = {}
+    if data_docs_dir:
+        sites[site_name] = {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(data_docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            # Validation pages only: each already lists every expectation of its suite.
+            "site_section_builders": {"expectations": "None", "profiling": "None"},
+        }
+    config = DataContextConfig(
+        config_version=4,
+        stores={
+            "expectations_store": {"class_name": "ExpectationsStore", "store_backend": memory},
+            "validation_results_store": {
+                "class_name": "ValidationResultsStore",
+                "store_backend": results_backend,
+            },
+            "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": memory},
+            "validation_definition_store": {
+                "class_name": "ValidationDefinitionStore",
+                "store_backend": memory,
+            },
+        },
+        expectations_store_name="expectations_store",
+        validation_results_store_name="validation_results_store",
+        checkpoint_store_name="checkpoint_store",
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
