@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -394,6 +395,19 @@ def test_headers_any_order_case_and_space_optional_missing_and_extras_kept(con, 
     ) == [("c2", "oops", None, None, "500", "end_date: 'oops' is not a date (YYYY-MM-DD)")]
 
 
+def test_byte_order_mark_crlf_line_ends_and_an_unnamed_column(con, tmp_path):
+    path = tmp_path / "crm/campaigns/2026-11-26.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(f"\ufeff{CAMPAIGN_HEADER},\r\nc1,A,events,2026-01-01,,x\r\nc2,B,events,2026-01-01,,\r\n".encode())
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (2, 2, 0, 0, 0)
+    # DuckDB's name for a header field without a name
+    assert rows(con, "select campaign_id, end_date, column5, _source_row from raw.crm__campaigns") == [
+        ("c1", None, "x", 1),
+        ("c2", None, None, 2),
+    ]
+
+
 def test_missing_required_folder_names_it(con, tmp_path):
     with pytest.raises(SourceContractError, match=r"^crm/campaigns: required folder .* is missing"):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
@@ -431,13 +445,152 @@ def test_empty_file_is_refused(con, tmp_path):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
 
 
-def test_malformed_csv_names_the_file_and_changes_nothing(con, tmp_path):
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        # not CSV at all: a compressed extract under a .csv name
+        (gzip.compress(f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n".encode()), "the header row is not valid UTF-8"),
+        # a header, then bytes the CSV reader gives up on
+        (f"{CAMPAIGN_HEADER}\n".encode() + bytes(range(256)) * 20, "invalid state"),
+        (b'campaign_id,"campaign_name,channel,start_date\nc2,B,events,2026-01-01\n', "unterminated quote"),
+        (b"\nc2,B,events,2026-01-01,\n", "the first line is empty"),
+    ],
+    ids=["gzip", "binary body", "header quote", "no header"],
+)
+def test_a_file_that_is_not_csv_names_the_file_and_changes_nothing(con, tmp_path, content, problem):
     land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
     ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
-    land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,,extra\n")
-    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file b.csv cannot be read"):
+    (tmp_path / "crm/campaigns/b.csv").write_bytes(content)
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file b.csv cannot be read: .*" + problem):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
+    assert rows(con, "select count(*) from duckdb_tables() where temporary") == [(0,)]
+
+
+def test_a_column_named_twice_is_refused(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER},Channel\nc1,A,events,2026-01-01,,x\n")
+    with pytest.raises(
+        SourceContractError, match=r"^crm/campaigns: file a.csv has the column 'channel' more than once"
+    ):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+# -- lines that are not records ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "position", "reason", "raw_line"),
+    [
+        (b"c2,B,events,2026-01-01,,x,y", 2, "line 3: expected 5 fields, found 7", "c2,B,events,2026-01-01,,x,y"),
+        (b"c2,B", 2, "line 3: expected 5 fields, found 2", "c2,B"),
+        (
+            b'c9,"Open,events,2026-01-01,',
+            4,
+            "line 5: unterminated quote (or text after a closing quote) in column campaign_name",
+            'c9,"Open,events,2026-01-01,',
+        ),
+        (
+            b"c2,B\xff\xfe,events,2026-01-01,",
+            2,
+            "line 3: invalid UTF-8 in column campaign_name",
+            "c2,B??,events,2026-01-01,",
+        ),
+    ],
+    ids=["too many fields", "too few fields", "unterminated quote at the end", "invalid UTF-8"],
+)
+def test_a_line_that_is_not_a_record_is_quarantined_and_the_rest_loads(
+    con, tmp_path, bad_line, position, reason, raw_line
+):
+    good = [b"c1,A,events,2026-01-01,", b"c3,C,events,2026-01-01,", b"c4,D,events,2026-01-01,"]
+    lines = [CAMPAIGN_HEADER.encode(), *good[: position - 1], bad_line, *good[position - 1 :]]
+    (tmp_path / "crm/campaigns").mkdir(parents=True)
+    (tmp_path / "crm/campaigns/2026-11-26.csv").write_bytes(b"\n".join(lines) + b"\n")
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (4, 3, 1, 0, 0)
+    file = "crm/campaigns/2026-11-26.csv"
+    good_rows = [n for n in (1, 2, 3, 4) if n != position]
+    assert rows(con, "select campaign_id, _source_file, _source_row from raw.crm__campaigns") == [
+        (c, file, n) for c, n in zip(("c1", "c3", "c4"), good_rows, strict=True)
+    ]
+    assert rows(
+        con,
+        "select campaign_id, campaign_name, start_date, _source_file, _source_row, _column, _reason, _raw_line, "
+        "_loaded_at from quarantine.crm__campaigns",
+    ) == [(None, None, None, file, position, None, reason, raw_line, T(2026, 11, 27, 2, 0))]
+    assert rows(con, "select rows_read, rows_loaded, rows_quarantined, duplicates_dropped from raw._ingest_log") == [
+        (4, 3, 1, 0)
+    ]
+    assert rows(con, "select count(*) from duckdb_tables() where temporary") == [(0,)]
+
+
+def test_rejected_lines_untypeable_rows_and_multi_line_fields_keep_their_row_numbers(con, tmp_path):
+    # `_reason` has DuckDB's line number: the header is line 1, a record over two lines counts once
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\n"
+        "c1,A,events,2026-01-01,\n"  # row 1
+        "c2,B,events\n"  # row 2: too few
+        'c3,"Two\nlines",events,2026-01-01,\n'  # row 3
+        "c4,D,events,2026-01-01,,x,\n"  # row 4: too many
+        '"c5",E,events,2026-01-01,,"x\ny"\n'  # row 5: too many, over two lines
+        "c6,F,events,someday,\n"  # row 6: untypeable
+        'c7,"G"x,events,2026-01-01,\n'  # row 7: text after a closing quote
+        "c8,H,events,2026-01-01,\r\n"  # row 8
+        "c1,A,events,2026-01-01,\n",  # row 9: identical to row 1
+    )
+    land(tmp_path, "crm/campaigns", "2026-11-26.csv", f"{CAMPAIGN_HEADER}\nc8,H2,events,2026-01-01,\nc9,I,events\n")
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined, f.duplicates_dropped) for f in result.per_file] == [
+        (9, 2, 5, 2),
+        (2, 1, 1, 0),
+    ]
+    assert counts(result) == (11, 3, 6, 2, 0)
+    assert rows(con, "select campaign_id, campaign_name, _source_file[-14:], _source_row from raw.crm__campaigns") == [
+        ("c1", "A", "2026-11-25.csv", 1),
+        ("c3", "Two\nlines", "2026-11-25.csv", 3),
+        ("c8", "H2", "2026-11-26.csv", 1),
+    ]
+    assert rows(
+        con,
+        "select campaign_id, _source_file[-14:], _source_row, _column, _reason, _raw_line "
+        "from quarantine.crm__campaigns order by _source_file, _source_row",
+    ) == [
+        (None, "2026-11-25.csv", 2, None, "line 3: expected 5 fields, found 3", "c2,B,events"),
+        (None, "2026-11-25.csv", 4, None, "line 5: expected 5 fields, found 7", "c4,D,events,2026-01-01,,x,"),
+        (None, "2026-11-25.csv", 5, None, "line 6: expected 5 fields, found 6", '"c5",E,events,2026-01-01,,"x\ny"'),
+        ("c6", "2026-11-25.csv", 6, "start_date", "start_date: 'someday' is not a date (YYYY-MM-DD)", None),
+        (
+            None,
+            "2026-11-25.csv",
+            7,
+            None,
+            "line 8: unterminated quote (or text after a closing quote) in column campaign_name",
+            'c7,"G"x,events,2026-01-01,',
+        ),
+        (None, "2026-11-26.csv", 2, None, "line 3: expected 5 fields, found 3", "c9,I,events"),
+    ]
+    types = dict(rows(con, "select column_name, column_type from (describe quarantine.crm__campaigns)"))
+    assert {t for c, t in types.items() if c not in ("_source_row", "_loaded_at")} == {"VARCHAR"}
+    assert "_raw_line" in types
+
+
+def test_a_quote_running_over_the_lines_after_it_refuses_the_file(con, tmp_path):
+    """The reader would take lines 3-4 for part of a value: they would vanish inside one rejected line."""
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\n"
+        "c1,A,events,2026-01-01,\n"
+        'c2,"Open,events,2026-01-01,\n'
+        "c3,C,events,2026-01-01,\n"
+        'c4,"D",events,2026-01-01,\n'
+        "c5,E,events,2026-01-01,\n",
+    )
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file 2026-11-26.csv cannot be read: line 3 has a"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert rows(con, "select count(*) from duckdb_tables() where temporary") == [(0,)]
 
 
@@ -528,6 +681,42 @@ def test_row_numbers_are_right_with_parallel_reads(con, tmp_path):
         ("crm/campaigns/a.csv", bad, bad),
         ("crm/campaigns/b.parquet", bad, bad),
     ]
+
+
+def test_row_numbers_are_right_with_parallel_reads_and_rejected_lines(con, tmp_path):
+    """Rejected lines all over a file read by several threads; the id column is the row number."""
+    con.execute("SET threads = 4")
+    n = 200_000
+    lines = [CAMPAIGN_HEADER]
+    for i in range(1, n + 1):
+        name = 'multi\nline, "quoted"' if i % 1000 == 0 else "x" * 40
+        line = f'c{i},"{name.replace(chr(34), 2 * chr(34))}",events,2026-01-01,'
+        if i % 997 == 0:
+            line += ",extra"
+        elif i % 1999 == 0:
+            line = f"c{i},short"
+        elif i % 4999 == 0:
+            line = line.replace("x" * 40, "\udcff" * 2)  # an invalid byte once encoded
+        lines.append(line)
+    folder = tmp_path / "crm" / "campaigns"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_bytes("\n".join(lines).encode("utf-8", "surrogateescape") + b"\n")
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    bad = {i for i in range(1, n + 1) if i % 997 == 0 or i % 1999 == 0 or i % 4999 == 0}
+    assert counts(result) == (n, n - len(bad), len(bad), 0, 0)
+    # every row's _source_row is its id, loaded or quarantined
+    assert rows(
+        con,
+        "select count(*), count(*) filter (campaign_id[2:]::bigint = _source_row) from raw.crm__campaigns",
+    ) == [(n - len(bad), n - len(bad))]
+    assert rows(
+        con,
+        "select count(*), count(*) filter (split_part(_raw_line, ',', 1)[2:]::bigint = _source_row "
+        "and _reason = 'line ' || (_source_row + 1) || ': ' || "
+        "case when _source_row % 997 = 0 then 'expected 5 fields, found 6' "
+        "when _source_row % 1999 = 0 then 'expected 5 fields, found 2' "
+        "else 'invalid UTF-8 in column campaign_name' end) from quarantine.crm__campaigns",
+    ) == [(len(bad), len(bad))]
 
 
 # -- accounting and idempotence ------------------------------------------------------

@@ -10,14 +10,27 @@ Steps (temporary tables live only during the call):
 
 1. Per file, one pass: read it as text, trim, type every contract column and note
    which values could not be typed -> a temporary table of typed rows (plus, for rows
-   that failed, their original values).
+   that failed, their original values). A CSV line that is not a record of the file's
+   header (too many or too few fields, a broken quote, invalid UTF-8, longer than
+   DuckDB's maximum line size) is set aside by DuckDB's CSV rejects machinery
+   (`store_rejects`) into a temporary rejects table, and the rest of the file loads.
 2. Keys seen more than once across all files (or with a null key column) -> the only
    rows that need deduplication. Those rows are collapsed to distinct versions per
    file and the file whose name sorts last wins each key.
 3. In one transaction: `raw.<entity>`, `quarantine.<entity>`, this entity's rows of
    `raw._key_conflicts` and `raw._ingest_log` are replaced, and the row accounting
-   (read = loaded + quarantined + duplicates, per file) is checked; a mismatch rolls
-   everything back and raises `RowAccountingError`.
+   (read = loaded + quarantined + duplicates, per file; rows read include the rejected
+   CSV lines) is checked; a mismatch rolls everything back and raises
+   `RowAccountingError`.
+
+A rejected CSV line is quarantined with `_source_row`, `_column` null, `_reason` such as
+"line 7: expected 6 fields, found 8" and `_raw_line`, the line's text as DuckDB read it
+(invalid UTF-8 bytes shown as `?`, at most DuckDB's first 10,000 characters); its
+values are null. A file that cannot be read as CSV at all (no readable header row,
+binary content the reader gives up on) is still a `SourceContractError` naming the
+file, and so is one with a quote that is not closed on its line: the reader takes the
+lines after it, up to the next quote or the end of the file, for part of the value,
+so they would be lost inside one rejected "line".
 
 Row numbers: `_source_row` is the 1-based data-row number within its file (header
 excluded). For a CSV file in which no field spans lines and no line is blank (the
@@ -28,11 +41,31 @@ file is read in parallel into a fresh temporary table with `preserve_insertion_o
 on: DuckDB then appends the rows in file order, so the table's `rowid` + 1 is the
 row number. Parquet files use the reader's `file_row_number`. The tests check both
 against an id column on multi-threaded reads.
+
+A rejected CSV line has DuckDB's line number `line` (the header is line 1; a record
+whose quoted field spans lines counts once), so its row number is `line - 1`, and the
+rows after it move up: when a file has rejected lines, its typed table gets an explicit
+row number, `rowid + 1` plus the number of rejected lines before the row (an ASOF join
+on the count of valid rows before each rejected line). DuckDB's `line` also counts
+the blank lines the reader skips, which data-row numbers do not, and the reader tells
+nothing about where they are: in a file with B blank lines before a rejected line, that
+line's `_source_row` (and "line" in its reason) is B higher and the B rows that follow
+it are numbered one lower. The numbers stay unique; only those rows swap places.
+
+The CSV header row is read here, in Python (its first record, RFC 4180: at most
+`MAX_LINE_BYTES` of the file), and the file is then read with exactly that many
+columns, named by position, and no sniffing: DuckDB's sniffer refuses a whole file
+when one line of it has a broken quote. Header names are normalised as before (an
+empty name is DuckDB's `column<j>`); two names equal after normalising are refused.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,10 +87,17 @@ from orchestration.lib.typing_rules import (
 
 EXTRACT_SUFFIXES: dict[str, Literal["csv", "parquet"]] = {".csv": "csv", ".parquet": "parquet"}
 # Columns the ingestion adds; a landed column may not use these names.
-METADATA_COLUMNS = ("_source_file", "_source_row", "_loaded_at", "_column", "_reason")
+METADATA_COLUMNS = ("_source_file", "_source_row", "_loaded_at", "_column", "_reason", "_raw_line")
 # Prefix of the helper columns and temporary tables used while ingesting.
 INTERNAL_PREFIX = "_ingest_"
 GLOB_CHARACTERS = "*?["
+# DuckDB's default `max_line_size`: a longer CSV line is rejected; a longer header refused.
+MAX_LINE_BYTES = 2_097_152
+# The header record at the start of a CSV file: unquoted bytes other than a line break,
+# and quoted runs (which may hold line breaks; an escaped quote `""` is two such runs).
+_HEADER_RECORD = re.compile(rb'(?:[^"\r\n]+|"[^"]*")*')
+# SQL: the characters trimmed from the ends of a rejected line's text (its line break).
+_LINE_BREAKS = "chr(13) || chr(10)"
 
 LOG_TABLE = "raw._ingest_log"
 CONFLICTS_TABLE = "raw._key_conflicts"
@@ -84,7 +124,7 @@ class FileCounts:
     """The row accounting of one extract file."""
 
     source_file: str
-    rows_read: int
+    rows_read: int  # records read, including CSV lines the reader rejected
     rows_loaded: int
     rows_quarantined: int
     duplicates_dropped: int
@@ -118,11 +158,18 @@ class _Extract:
     file_columns: tuple[str, ...]
     extras: tuple[str, ...]  # the columns not in the contract
     table: str
+    # CSV: DuckDB's temporary tables of rejected lines and of their scan (unquoted names)
+    rejects: str
+    scans: str
+    rejected: int = 0  # CSV lines rejected by the reader; known once the file is read
 
     @property
     def row_number_sql(self) -> str:
-        """SQL giving the 1-based data-row number of a row of `table`."""
-        return "rowid + 1" if self.format == "csv" else f"{INTERNAL_PREFIX}row"
+        """SQL giving the 1-based data-row number of a row of `table`.
+
+        A CSV file with rejected lines gets an explicit row number (module docstring).
+        """
+        return "rowid + 1" if self.format == "csv" and not self.rejected else f"{INTERNAL_PREFIX}row"
 
     def slot(self, kind: str, name: str) -> str:
         """Helper column of `name` while typing: o original, v trimmed, t typed.
@@ -212,9 +259,8 @@ def _ingest(
         # also keeps raw in (file, row) order
         with _insertion_order_preserved(con):
             for index, (path, name) in enumerate(files):
-                extract = _open_extract(con, entity, index, path, name)
-                extracts.append(extract)
-                _load_typed_rows(con, entity, extract)
+                extracts.append(_open_extract(con, entity, index, path, name))  # dropped in any case
+                extracts[-1] = _load_typed_rows(con, entity, extracts[-1])
             extras = _extra_columns(entity, extracts)
             if extracts:
                 _find_contested_rows(con, entity, extracts, extras, work)
@@ -305,20 +351,77 @@ def _normalise(name: str) -> str:
     return name.strip().lower()
 
 
-def _reader_sql(path: Path, format_: str) -> str:
-    """The DuckDB reader of one extract file.
+def _csv_field(position: int) -> str:
+    """The reader's name of the CSV field at 0-based `position`."""
+    return f"{INTERNAL_PREFIX}csv{position}"
 
-    CSV: the RFC 4180 dialect is fixed rather than sniffed; in particular `comment`
-    and `skip` are pinned, because the sniffer otherwise may take `#` for a comment
-    character and silently drop every row starting with it.
+
+def _csv_reader_sql(path: Path, width: int, rejects: str, scans: str) -> str:
+    """DuckDB's CSV reader of a file whose header has `width` fields, as text.
+
+    The RFC 4180 dialect is fixed and nothing is sniffed; in particular `comment` and
+    `skip` are pinned, because the sniffer otherwise may take `#` for a comment
+    character and silently drop every row starting with it. The header row is skipped
+    (its names were read by `_csv_header`); every field is named by its position. A line
+    that is not a record of `width` fields is skipped and recorded in the temporary
+    table `rejects` (all of them: no `rejects_limit`).
     """
-    if format_ == "csv":
-        return (
-            f"read_csv({quote_literal(str(path))}, header = true, all_varchar = true, "
-            "delim = ',', quote = '\"', escape = '\"', comment = '', skip = 0, "
-            "encoding = 'utf-8', strict_mode = true, null_padding = false, ignore_errors = false)"
-        )
+    columns = ", ".join(f"{quote_literal(_csv_field(j))}: 'VARCHAR'" for j in range(width))
+    return (
+        f"read_csv({quote_literal(str(path))}, header = true, auto_detect = false, columns = {{{columns}}}, "
+        "delim = ',', quote = '\"', escape = '\"', comment = '', skip = 0, "
+        "encoding = 'utf-8', strict_mode = true, null_padding = false, "
+        f"store_rejects = true, rejects_table = {quote_literal(rejects)}, "
+        f"rejects_scan = {quote_literal(scans)}, rejects_limit = 0)"
+    )
+
+
+def _parquet_reader_sql(path: Path) -> str:
     return f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+
+
+def _reader_sql(extract: _Extract) -> str:
+    """The DuckDB reader of one extract file."""
+    if extract.format == "csv":
+        return _csv_reader_sql(extract.path, len(extract.columns), extract.rejects, extract.scans)
+    return _parquet_reader_sql(extract.path)
+
+
+def _csv_header(path: Path, where: str) -> list[str]:
+    """The names in the header row of a CSV file: its first record (RFC 4180, UTF-8).
+
+    Only the start of the file is read. A byte order mark is dropped, as DuckDB does.
+    """
+    try:
+        with path.open("rb") as file:
+            start = file.read(MAX_LINE_BYTES + 1)
+    except OSError as error:
+        raise SourceContractError(f"{where} cannot be read: {error}") from error
+    start = start.removeprefix(codecs.BOM_UTF8)
+    record = _HEADER_RECORD.match(start).group()  # always matches, perhaps nothing
+    after = start[len(record) :]
+    if after.startswith(b'"'):
+        raise SourceContractError(f"{where} cannot be read: the header row has an unterminated quote")
+    if not after and len(start) > MAX_LINE_BYTES:
+        raise SourceContractError(f"{where} cannot be read: the header row is longer than {MAX_LINE_BYTES} bytes")
+    try:
+        text = record.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceContractError(
+            f"{where} cannot be read: the header row is not valid UTF-8 (is it a CSV file?)"
+        ) from error
+    try:
+        names = next(csv.reader([text], strict=True))
+    except csv.Error as error:
+        raise SourceContractError(f"{where} cannot be read: the header row is malformed: {error}") from error
+    if not names:
+        raise SourceContractError(f"{where} cannot be read: the first line is empty, not a header row")
+    return names
+
+
+def _unnamed(position: int, width: int) -> str:
+    """DuckDB's name for a header field without a name, e.g. `column03`."""
+    return f"column{position:0{len(str(width - 1))}d}"
 
 
 def _read_error(where: str, error: Exception) -> SourceContractError:
@@ -337,16 +440,21 @@ def _open_extract(con: duckdb.DuckDBPyConnection, entity: Entity, index: int, pa
     if path.stat().st_size == 0:
         raise SourceContractError(f"{where} is empty (not even a header row)")
     format_ = EXTRACT_SUFFIXES[path.suffix.lower()]
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {_reader_sql(path, format_)}").fetchall()
-    except _READ_ERRORS as error:
-        raise _read_error(where, error) from error
-    read_names = [row[0] for row in described]
-    if format_ == "parquet":
+    if format_ == "csv":
+        header = _csv_header(path, where)
+        names = [_normalise(n) or _unnamed(j, len(header)) for j, n in enumerate(header)]
+        read_names = [_csv_field(j) for j in range(len(header))]
+    else:
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM {_parquet_reader_sql(path)}").fetchall()
+        except _READ_ERRORS as error:
+            raise _read_error(where, error) from error
+        read_names = [row[0] for row in described]
         read_names.remove("file_row_number")  # added by the reader
+        names = read_names
     columns: dict[str, str] = {}
-    for read_name in read_names:
-        key = _normalise(read_name)
+    for column_name, read_name in zip(names, read_names, strict=True):
+        key = _normalise(column_name)
         if key in columns:
             raise SourceContractError(f"{where} has the column {key!r} more than once")
         if key in METADATA_COLUMNS or key.startswith(INTERNAL_PREFIX):
@@ -357,18 +465,20 @@ def _open_extract(con: duckdb.DuckDBPyConnection, entity: Entity, index: int, pa
             raise SourceContractError(f"{where} has no column {required!r} (required)")
     extras = tuple(n for n in columns if n not in entity.column_names)
     file_columns = tuple(n for n in entity.column_names if n in columns) + extras
-    table = quote_identifier(f"{INTERNAL_PREFIX}{entity.qualified_name}_f{index}")
-    return _Extract(index, path, name, format_, columns, file_columns, extras, table)
+    base = f"{INTERNAL_PREFIX}{entity.qualified_name}_f{index}"
+    table, rejects, scans = quote_identifier(base), f"{base}_rejects", f"{base}_scans"
+    return _Extract(index, path, name, format_, columns, file_columns, extras, table, rejects, scans)
 
 
-def _load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: _Extract) -> None:
-    """One pass over the file -> a temporary table of typed rows.
+def _load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: _Extract) -> _Extract:
+    """One pass over the file -> a temporary table of typed rows; the extract, with the
+    number of rejected CSV lines.
 
     Columns: the contract columns typed (null where the file lacks them), the file's
     extra columns (trimmed text, named `_ingest_v<j>`), `_ingest_column` and
     `_ingest_reason` (null unless a value could not be typed), `_ingest_original` (the
-    row's values as read, only for rows that failed) and, for Parquet, `_ingest_row`
-    (the 1-based row number).
+    row's values as read, only for rows that failed) and, for Parquet and for a CSV
+    file with rejected lines, `_ingest_row` (the 1-based row number).
     """
     e = extract
     row = [f"file_row_number + 1 AS {INTERNAL_PREFIX}row"] if e.format == "parquet" else []
@@ -418,15 +528,100 @@ def _load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: _E
                 SELECT *{typed_cols}
                 FROM (
                     SELECT *, {trim}
-                    FROM (SELECT {read} FROM {_reader_sql(e.path, e.format)})
+                    FROM (SELECT {read} FROM {_reader_sql(e)})
                 )
             )
         )
     """
+    if e.format == "csv":  # DuckDB appends to an existing rejects table
+        _drop_rejects_tables(con, e)
     try:
         con.execute(sql)
     except _READ_ERRORS as error:
         raise _read_error(f"{entity.folder}: file {extract.path.name}", error) from error
+    if e.format == "parquet":
+        return e
+    rejects = quote_identifier(e.rejects)
+    rejected = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchone()[0]
+    if not rejected:
+        return e
+    runaway = con.execute(
+        f"""SELECT min(line) FROM (SELECT line, trim(csv_line, {_LINE_BREAKS}) AS text FROM {rejects}
+            WHERE CAST(error_type AS VARCHAR) = 'UNQUOTED VALUE')
+            WHERE contains(text, chr(10)) OR contains(text, chr(13))"""
+    ).fetchone()[0]
+    if runaway is not None:
+        raise SourceContractError(
+            f"{entity.folder}: file {e.path.name} cannot be read: line {runaway} has a quote that is not "
+            "closed properly, and the reader took the lines after it (up to the next quote or the end "
+            "of the file) for part of its value; correct the quoting"
+        )
+    _number_rows_around_rejected_lines(con, e)
+    return dataclasses.replace(e, rejected=rejected)
+
+
+def _number_rows_around_rejected_lines(con: duckdb.DuckDBPyConnection, extract: _Extract) -> None:
+    """Add `_ingest_row` to the typed table of a CSV file with rejected lines.
+
+    The rejected line with data-row number r_i (the i-th of them) has v_i = r_i - i
+    valid rows before it. The valid row at `rowid` k is preceded by the rejected lines
+    with v_i <= k, so its number is k + 1 + (the largest such i): an ASOF join on v_i.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {extract.table} AS
+            SELECT t.*, t.rowid + 1 + coalesce(s.before, 0) AS {INTERNAL_PREFIX}row
+            FROM {extract.table} AS t
+            ASOF LEFT JOIN (
+                SELECT r - i AS valid_before, max(i) AS before
+                FROM (
+                    SELECT r, row_number() OVER (ORDER BY r) AS i
+                    FROM (SELECT DISTINCT CAST(line AS BIGINT) - 1 AS r FROM {quote_identifier(extract.rejects)})
+                )
+                GROUP BY ALL
+            ) AS s ON t.rowid >= s.valid_before"""
+    )
+
+
+def _rejected_lines_sql(extract: _Extract) -> str:
+    """SQL: one row per CSV line the reader rejected, with `_source_row`, `_reason`, `_raw_line`.
+
+    DuckDB records one entry per problem: a line with two fields too many has two
+    (`Found: 7`, `Found: 8`), one with invalid UTF-8 in two fields two. They are
+    collapsed to one reason per kind of problem, in the order found on the line.
+    """
+    width = len(extract.columns)
+    field_names = " ".join(f"WHEN {quote_literal(f)} THEN {quote_literal(n)}" for n, f in extract.columns.items())
+    in_fields = (
+        "coalesce(' in column ' || nullif(array_to_string(list_sort(list_distinct(list(field))), ', '), ''), '')"
+    )
+    return f"""
+        SELECT line - 1 AS _source_row,
+            'line ' || line || ': ' || string_agg(problem, '; ' ORDER BY first_at) AS _reason,
+            arg_min(raw_line, first_at) AS _raw_line
+        FROM (
+            SELECT line, min(byte_position) AS first_at,
+                arg_min(trim(csv_line, {_LINE_BREAKS}), byte_position) AS raw_line,
+                CASE
+                    WHEN kind = 'TOO MANY COLUMNS' AND max(found) IS NOT NULL
+                        THEN 'expected {width} fields, found ' || max(found)
+                    WHEN kind = 'MISSING COLUMNS' AND min(found) IS NOT NULL
+                        THEN 'expected {width} fields, found ' || min(found)
+                    WHEN kind = 'UNQUOTED VALUE'
+                        THEN 'unterminated quote (or text after a closing quote)' || {in_fields}
+                    WHEN kind IN ('INVALID ENCODING', 'INVALID UNICODE')
+                        THEN 'invalid UTF-8' || {in_fields}
+                    ELSE string_agg(DISTINCT error_message, '; ')
+                END AS problem
+            FROM (
+                SELECT CAST(line AS BIGINT) AS line, byte_position, csv_line, error_message,
+                    CAST(error_type AS VARCHAR) AS kind,
+                    TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS BIGINT) AS found,
+                    CASE column_name {field_names} END AS field
+                FROM {quote_identifier(extract.rejects)}
+            )
+            GROUP BY line, kind
+        )
+        GROUP BY line"""
 
 
 def _extra_columns(entity: Entity, extracts: list[_Extract]) -> list[str]:
@@ -563,7 +758,7 @@ def _write(
     con.execute(
         f"""CREATE OR REPLACE TABLE {quarantine} ({", ".join(quarantine_defs + extra_defs)},
             _source_file VARCHAR, _source_row BIGINT, _column VARCHAR, _reason VARCHAR,
-            _loaded_at TIMESTAMP)"""
+            _raw_line VARCHAR, _loaded_at TIMESTAMP)"""
     )
     con.execute(f"DELETE FROM {CONFLICTS_TABLE} WHERE entity = ?", [entity.qualified_name])
     con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
@@ -600,19 +795,25 @@ def _write_quarantined_rows(
     quarantine: str,
     loaded_at: dt.datetime,
 ) -> None:
+    """Rows with values that could not be typed, and the lines the CSV reader rejected."""
     values = ", ".join(
         f"{INTERNAL_PREFIX}original[{j + 1}] AS {quote_identifier(n)}" for j, n in enumerate(extract.file_columns)
     )
-    con.execute(
-        f"""INSERT INTO {quarantine} BY NAME
-            SELECT {values}, ? AS _source_file, {extract.row_number_sql} AS _source_row,
-                {INTERNAL_PREFIX}column AS _column, {INTERNAL_PREFIX}reason AS _reason,
-                ? AS _loaded_at
-            FROM {extract.table}
-            WHERE {INTERNAL_PREFIX}reason IS NOT NULL
-            ORDER BY _source_row""",
-        [extract.name, loaded_at],
-    )
+    rows = f"""
+        SELECT {values}, ? AS _source_file, {extract.row_number_sql} AS _source_row,
+            {INTERNAL_PREFIX}column AS _column, {INTERNAL_PREFIX}reason AS _reason,
+            ? AS _loaded_at
+        FROM {extract.table}
+        WHERE {INTERNAL_PREFIX}reason IS NOT NULL"""
+    parameters = [extract.name, loaded_at]
+    if extract.rejected:
+        rows += f"""
+        UNION ALL BY NAME
+        SELECT ? AS _source_file, _source_row, NULL::VARCHAR AS _column, _reason, _raw_line,
+            ? AS _loaded_at
+        FROM ({_rejected_lines_sql(extract)})"""
+        parameters += [extract.name, loaded_at]
+    con.execute(f"INSERT INTO {quarantine} BY NAME {rows} ORDER BY _source_row", parameters)
 
 
 def _write_raw_rows(
@@ -679,9 +880,10 @@ def _count_rows(
 ) -> list[FileCounts]:
     """Count each term of the accounting from where the rows ended up, and check it.
 
-    rows read (the typed table), loaded (raw), quarantined (quarantine) and
-    duplicates (identical copies + versions superseded by a later file) are counted
-    independently, so a row lost or doubled by a bug makes the identity fail.
+    rows read (the typed table and the lines the CSV reader rejected), loaded (raw),
+    quarantined (quarantine) and duplicates (identical copies + versions superseded by a
+    later file) are counted independently, so a row lost or doubled by a bug makes the
+    identity fail.
     """
     loaded = dict(con.execute(f"SELECT _source_file, count(*) FROM {raw} GROUP BY ALL").fetchall())
     quarantined = dict(con.execute(f"SELECT _source_file, count(*) FROM {quarantine} GROUP BY ALL").fetchall())
@@ -702,7 +904,7 @@ def _count_rows(
     )
     per_file = []
     for e in extracts:
-        read = con.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0]
+        read = con.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0] + e.rejected
         counts = FileCounts(
             source_file=e.name,
             rows_read=read,
@@ -726,3 +928,9 @@ def _drop_temporary_tables(con: duckdb.DuckDBPyConnection, work: _WorkTables, ex
         con.execute(f"DROP {kind} IF EXISTS {name}")
     for extract in extracts:
         con.execute(f"DROP TABLE IF EXISTS {extract.table}")
+        _drop_rejects_tables(con, extract)
+
+
+def _drop_rejects_tables(con: duckdb.DuckDBPyConnection, extract: _Extract) -> None:
+    for name in (extract.rejects, extract.scans):
+        con.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
