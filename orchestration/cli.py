@@ -6,6 +6,7 @@ variables GTM_*); options given here override them for this command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import textwrap
@@ -172,6 +173,166 @@ def demo_command(scale: float, seed: int) -> None:
         f"Demo data: {sum(counts.values()):,} rows in {seconds:.1f}s -> {settings.landing_dir}"
     )
     sys.exit(_refresh(settings))
+
+
+@main.command("report")
+@click.option(
+    "--published",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Published DuckDB file to read (read-only) [GTM_WAREHOUSE_DIR/published.duckdb].",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="HTML file to write [metrics_report.html beside the published file].",
+)
+def report_command(published: Path | None, out: Path | None) -> None:
+    """Build the metrics report: one self-contained HTML page (no network needed to view it)
+    from the published marts. Publishing writes it after every good refresh; this rebuilds it
+    from any published file, older ones included (a missing mart shows as "not available").
+    The commercial-ratio bands are drawn at GTM_BAND_THRESHOLDS."""
+    from orchestration.lib.report import build_report
+
+    settings = _apply_overrides()
+    published = (published or settings.published_db_path).resolve()
+    if not published.exists():
+        raise click.ClickException(f"No published file at {published} (run `gtm refresh` or `gtm demo` first).")
+    out = (out or published.with_name(settings.report_path.name)).resolve()
+    result = build_report(published, out, settings.band_thresholds)
+    for section in result.unavailable:
+        click.echo(f"  not available in this file: {section}")
+    click.echo(f"Metrics report ({result.sections} sections, {result.seconds:.1f}s): {result.path}")
+
+
+@main.command("sql")
+@click.argument("query", required=False)
+@click.option(
+    "--published",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Published DuckDB file to query [GTM_WAREHOUSE_DIR/published.duckdb].",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="How to print the rows (csv and json print every row at full precision).",
+)
+@click.option(
+    "--max-rows",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Rows printed as table or markdown (0: all); floats show at most 6 decimals there.",
+)
+def sql_command(query: str | None, published: Path | None, output_format: str, max_rows: int) -> None:
+    """Query the published file, read-only, with this project's own DuckDB.
+
+    QUERY is SQL (several statements separated by ';' print the last one's rows), or
+    `.tables` for the published tables and their row counts. Without QUERY, SQL is read
+    from standard input (`gtm sql < query.sql`), or typed at a `gtm>` prompt in a
+    terminal (end statements with ';', `.quit` leaves). Writing is refused: the file is
+    opened read-only.
+
+    Works whatever DuckDB CLI is installed: the `duckdb-cli` package on PyPI is 1.5.x and
+    cannot open a file written by DuckDB 2.0.
+    """
+    import duckdb
+
+    from orchestration.lib import sql_shell
+
+    settings = _apply_overrides()
+    published = (published or settings.published_db_path).resolve()
+    try:
+        with sql_shell.connect_read_only(published) as con:
+            if query is None and sys.stdin.isatty():
+                _sql_prompt(con, output_format, max_rows)
+                return
+            text = query if query is not None else sys.stdin.read()
+            if not text.strip():
+                raise click.UsageError("no SQL given (pass QUERY or pipe SQL into `gtm sql`)")
+            if text.strip().rstrip(";") == ".tables":
+                text = sql_shell.TABLES_SQL
+            try:
+                click.echo(sql_shell.render(sql_shell.run(con, text), output_format, max_rows))
+            except duckdb.Error as error:
+                raise click.ClickException(str(error).strip()) from None
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _sql_prompt(con: object, output_format: str, max_rows: int) -> None:
+    import duckdb
+
+    from orchestration.lib import sql_shell
+
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+
+    click.echo(f"gtm sql: {sql_shell.SHELL_HELP}")
+    prompt = [sql_shell.PROMPT]  # the next prompt: a continuation inside a statement
+
+    def lines():
+        while True:
+            try:
+                yield input(prompt[0])
+            except EOFError:
+                return
+
+    for statement in sql_shell.statements(lines(), prompt=lambda text: prompt.__setitem__(0, text)):
+        command = statement.lower().rstrip(";")
+        if command in (".quit", ".exit", ".q"):
+            break
+        if command == ".help":
+            click.echo(sql_shell.SHELL_HELP)
+            continue
+        sql = sql_shell.TABLES_SQL if command == ".tables" else statement
+        try:
+            click.echo(sql_shell.render(sql_shell.run(con, sql), output_format, max_rows))
+        except duckdb.Error as error:
+            click.echo(f"Error: {str(error).strip()}", err=True)
+    click.echo("")
+
+
+@main.command("docs")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder to write the site into [GTM_WAREHOUSE_DIR/dbt_docs].",
+)
+@click.option(
+    "--no-catalog",
+    is_flag=True,
+    help="Do not read the work database (no column types or row counts; faster).",
+)
+def docs_command(out_dir: Path | None, no_catalog: bool) -> None:
+    """Generate the dbt documentation site (lineage graph, every model and column described)
+    as one self-contained index.html that opens offline.
+
+    Column types come from the work database (read-only); without a built one, or while a
+    refresh runs, the site is generated without them and says so.
+    """
+    from orchestration.lib.dbt_docs import DocsError, generate_docs
+
+    settings = _apply_overrides()
+    try:
+        result = generate_docs(settings, out_dir, catalog=not no_catalog)
+    except DocsError as error:
+        raise click.ClickException(str(error)) from None
+    catalog = "with the catalog" if result.with_catalog else "WITHOUT the catalog"
+    click.echo(f"dbt docs generated {catalog} ({result.catalog_note}) in {result.seconds:.1f}s")
+    click.echo(f"  {result.models} models, {result.columns} columns, {len(result.undocumented)} without a description")
+    for column in result.undocumented[:20]:
+        click.echo(f"    no description: {column}")
+    if result.external:
+        click.echo(f"  Warning: the page loads {len(result.external)} resource(s) from the network: {result.external}")
+    click.echo(f"Open it in a browser (no network needed): {result.index}")
 
 
 @main.command("settings")

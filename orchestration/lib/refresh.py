@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.lib.quality import alerts
 from orchestration.settings import Settings
 
 PUBLISH_STEP = "published__warehouse"
@@ -29,6 +30,9 @@ class RefreshOutcome:
     warned_checks: list[str] = field(default_factory=list)
     source_rows: list[tuple[str, int, int]] = field(default_factory=list)  # entity, loaded, quarantined
     tables: list[str] = field(default_factory=list)
+    data_docs: Path | None = None  # this run's validation report (Great Expectations Data Docs)
+    alert: str | None = None  # what became of the alert sent when nothing was published
+    report: Path | None = None  # the metrics report written after this publication
 
     def summary(self) -> str:
         lines = [f"Run {self.run_id}"]
@@ -40,9 +44,15 @@ class RefreshOutcome:
         lines.extend(f"Check failed: {check}" for check in self.failed_checks)
         for step, message in self.failed_steps:
             lines.append(f"Step failed: {step}: {message}")
+        if self.data_docs:
+            lines.append(f"Validation report (Data Docs): {self.data_docs}")
+        if self.alert:
+            lines.append(f"Alert: {self.alert}")
         if self.published:
             lines.append(f"Published {len(self.tables)} tables to {self.published_path}")
-            lines.append(f"  open it read-only: duckdb -readonly {self.published_path}")
+            lines.append(f'  query it read-only: gtm sql --published {self.published_path} "select ..."')
+            if self.report:
+                lines.append(f"Metrics report: {self.report}")
         else:
             reason = "a check failed" if self.failed_checks else "a step failed"
             lines.append(
@@ -61,6 +71,7 @@ def run_refresh(settings: Settings, instance: dg.DagsterInstance | None = None) 
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"progress": {}}},
+        tags={alerts.ALERTED_BY_TAG: "cli"},  # alerted below, not by the failure sensor
     )
     outcome = RefreshOutcome(
         run_id=result.run_id,
@@ -69,9 +80,39 @@ def run_refresh(settings: Settings, instance: dg.DagsterInstance | None = None) 
     )
     _read_events(result, outcome)
     outcome.source_rows = _source_rows(settings.work_db_path)
+    outcome.data_docs = _data_docs(settings, result.run_id)
     if outcome.published:
         outcome.tables = _published_tables(settings.published_db_path)
+        outcome.report = _fresh_report(settings)
+    else:
+        outcome.alert = str(alerts.notify(alert_text(outcome), settings.alert_webhook))
     return outcome
+
+
+def alert_text(outcome: RefreshOutcome) -> str:
+    """The alert for a refresh that published nothing: what failed, where to look."""
+    lines = [f"gtm-warehouse: refresh {outcome.run_id} was NOT published."]
+    lines.extend(f"- check failed: {check}" for check in outcome.failed_checks)
+    lines.extend(f"- step failed: {step}: {message}" for step, message in outcome.failed_steps)
+    if outcome.data_docs:
+        lines.append(f"Validation report: {outcome.data_docs}")
+    lines.append(f"The last good publication ({outcome.published_path}) is unchanged.")
+    return "\n".join(lines)
+
+
+def _data_docs(settings: Settings, run_id: str) -> Path | None:
+    """The Data Docs index, if this run's quality gate wrote it."""
+    from orchestration.lib.quality.gate import data_docs_index
+
+    return data_docs_index(settings, run_id)
+
+
+def _fresh_report(settings: Settings) -> Path | None:
+    """The metrics report, if publishing wrote it for this publication (not an older one)."""
+    report, published = settings.report_path, settings.published_db_path
+    if report.exists() and report.stat().st_mtime >= published.stat().st_mtime:
+        return report
+    return None
 
 
 def _published(result: dg.ExecuteInProcessResult) -> bool:

@@ -7,21 +7,33 @@ from typing import Any
 import dagster as dg
 
 from orchestration.defs.dbt.assets import gtm_dbt_models
+from orchestration.defs.quality.checks import CHECK_NAMES
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.contract import SOURCE_ENTITIES
 from orchestration.lib.publish import publish, utc_now
+from orchestration.lib.quality.gate import expectation_counts
+from orchestration.lib.report import render_after_publish
 
 PUBLICATION_KEY = dg.AssetKey(["published", "warehouse"])
 
 
-def check_counts(context: dg.AssetExecutionContext) -> dict[str, int]:
-    """Checks passed, warned and failed in this run (dbt tests and quality suites alike)."""
+def check_counts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dict[str, int]:
+    """Checks passed, warned and failed in this run: every expectation of the quality
+    suites (audit.check_results) and every dbt test (its Dagster check). The suites'
+    own Dagster checks (gx_errors, gx_warnings) only summarise expectations already
+    counted, so they are left out."""
+    counts: Counter[str] = Counter(
+        expectation_counts(warehouse.settings.work_db_path, context.run_id)
+    )
     records = context.instance.get_records_for_run(
         context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    counts: Counter[str] = Counter()
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.check_name in CHECK_NAMES:
+            continue
         if evaluation.passed:
             counts["passed"] += 1
         elif evaluation.severity == dg.AssetCheckSeverity.WARN:
@@ -69,13 +81,20 @@ def published_warehouse(
         "run_id": context.run_id,
         "reporting_currency": settings.reporting_currency,
         **source_row_counts(warehouse),
-        **check_counts(context),
+        **check_counts(context, warehouse),
     }
     result = publish(settings.work_db_path, settings.published_db_path, record)
     context.log.info(f"Published {len(result.tables)} tables to {result.path}")
+    # The metrics report is a convenience: failing to render it warns, never un-publishes.
+    report = render_after_publish(
+        result.path, settings.report_path, settings.band_thresholds, context.log.warning
+    )
+    if report:
+        context.log.info(f"Metrics report: {report.path}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
+            **({"report": dg.MetadataValue.path(str(report.path))} if report else {}),
             "tables": dg.MetadataValue.json(list(result.tables)),
             "publications": result.publications,
             **{k: v for k, v in record.items() if k.startswith(("checks_", "rows_"))},

@@ -1,0 +1,448 @@
+"""What the metrics report reads: the published marts, through one read-only connection.
+
+Every query here reads the `marts` schema of a published file (and, when a later
+quality gate publishes them, its check results). A mart that is missing, or lacks a
+column the report needs (an older published file), raises `NotAvailable` for its
+section only; the rest of the report still renders.
+
+Aggregates over several rows (a year of channels, a window of cohorts) are sums of
+the published counts and amounts, with the rate recomputed from the sums exactly as
+METRICS.md defines it (null where the denominator is 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SCHEMA = "marts"
+# Tables a quality gate may publish with one row per check (first found wins).
+CHECK_RESULT_TABLES = (
+    ("marts", "check_results"),
+    ("marts", "quality_results"),
+    ("marts", "quality_checks"),
+    ("audit", "check_results"),
+)
+WINDOW_MONTHS = 12
+
+
+class NotAvailable(Exception):
+    """A mart (or a column of it) the section needs is not in this published file."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    row: dict[str, Any]  # the latest marts.publication row
+    history: list[dict[str, Any]]  # newest first
+
+    @property
+    def as_of_date(self) -> dt.date | None:
+        return self.row.get("as_of_date")
+
+    @property
+    def currency(self) -> str:
+        return self.row.get("reporting_currency") or "USD"
+
+    def checks(self, kind: str) -> int | None:
+        value = self.row.get(f"checks_{kind}")
+        return None if value is None else int(value)
+
+    def sources(self) -> list[tuple[str, int, int | None]]:
+        """(entity, loaded, quarantined) per source from the `<entity>_loaded` columns."""
+        rows = []
+        for column, value in self.row.items():
+            if column.endswith("_loaded") and column != "rows_loaded":
+                entity = column.removesuffix("_loaded")
+                quarantined = self.row.get(f"{entity}_quarantined")
+                rows.append((entity, int(value or 0), None if quarantined is None else int(quarantined)))
+        return rows
+
+
+class PublishedFile:
+    """A published DuckDB file, opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise FileNotFoundError(f"No published file at {path}")
+        self.path = path
+        self.con = duckdb.connect(str(path), read_only=True)
+        self.con.execute("set TimeZone = 'UTC'")
+        self.columns: dict[tuple[str, str], list[str]] = {}
+        for schema, table, column in self.con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "order by table_schema, table_name, ordinal_position"
+        ).fetchall():
+            self.columns.setdefault((schema, table), []).append(column)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def has(self, table: str, *columns: str, schema: str = SCHEMA) -> bool:
+        present = self.columns.get((schema, table))
+        return present is not None and all(c in present for c in columns)
+
+    def require(self, table: str, *columns: str) -> None:
+        present = self.columns.get((SCHEMA, table))
+        if present is None:
+            raise NotAvailable(f"{SCHEMA}.{table} is not in this published file.")
+        missing = [c for c in columns if c not in present]
+        if missing:
+            raise NotAvailable(
+                f"{SCHEMA}.{table} in this published file lacks column(s) {', '.join(missing)} "
+                "(it was published by an older version)."
+            )
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def tables(self) -> list[str]:
+        return sorted(f"{s}.{t}" for (s, t) in self.columns)
+
+
+@contextlib.contextmanager
+def open_published(path: Path) -> Iterator[PublishedFile]:
+    published = PublishedFile(path)
+    try:
+        yield published
+    finally:
+        published.close()
+
+
+def _rate(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+# -- publication ---------------------------------------------------------------------
+
+
+def publication(db: PublishedFile) -> Publication:
+    db.require("publication", "published_at", "as_of_date")
+    history = db.rows(f"select * from {SCHEMA}.publication order by published_at desc")
+    if not history:
+        raise NotAvailable(f"{SCHEMA}.publication is empty.")
+    return Publication(row=history[0], history=history)
+
+
+def check_results(db: PublishedFile, run_id: str | None) -> tuple[str, list[dict[str, Any]]] | None:
+    """Per-check results, when the published file carries a table of them: (table, rows),
+    warned and failed first; only the latest run's rows when the table has run_id."""
+    for schema, table in CHECK_RESULT_TABLES:
+        columns = db.columns.get((schema, table))
+        if not columns:
+            continue
+        where, params = "", []
+        if "run_id" in columns and run_id:
+            where, params = "where run_id = ?", [run_id]
+        order = ""
+        if "status" in columns:
+            order = (
+                "order by case lower(status) when 'failed' then 0 when 'error' then 0 "
+                "when 'warned' then 1 when 'warn' then 1 when 'skipped' then 2 else 3 end"
+            )
+        rows = db.rows(f'select * from "{schema}"."{table}" {where} {order}', params)
+        return f"{schema}.{table}", rows
+    return None
+
+
+# -- commercial ratio ----------------------------------------------------------------
+
+RATIO_COLUMNS = (
+    "period_grain", "period_start", "period_end", "period_label", "revenue", "prior_revenue",
+    "revenue_growth", "marketing_expense", "sales_expense", "sm_expense", "commercial_ratio", "band",
+    "is_complete",
+)  # fmt: skip
+
+
+def commercial_ratio(db: PublishedFile) -> dict[str, list[dict[str, Any]]]:
+    """Rows per grain, oldest first."""
+    db.require("commercial_ratio", *RATIO_COLUMNS)
+    rows = db.rows(
+        f"select {', '.join(RATIO_COLUMNS)} from {SCHEMA}.commercial_ratio order by period_grain, period_start"
+    )
+    grains: dict[str, list[dict[str, Any]]] = {"fiscal_year": [], "fiscal_quarter": [], "ttm": []}
+    for row in rows:
+        grains.setdefault(row["period_grain"], []).append(row)
+    return grains
+
+
+# -- lead funnel -----------------------------------------------------------------------
+
+FUNNEL_STAGES = (("leads", "Lead"), ("mqls", "MQL"), ("sqls", "SQL"), ("opportunities", "Opportunity"),
+                 ("won", "Won"))
+
+
+@dataclass(frozen=True)
+class LeadFunnel:
+    cohorts: list[dt.date]  # the mature cohort months summed, oldest first
+    channels: list[dict[str, Any]]  # per channel: counts and rates, best lead_to_won first
+    total: dict[str, Any]
+    trend: list[float | None] = field(default_factory=list)  # lead_to_won of each mature cohort (last 24)
+
+
+def _funnel_rates(row: dict[str, Any]) -> dict[str, Any]:
+    row["mql_rate"] = _rate(row["mqls"], row["leads"])
+    row["sql_rate"] = _rate(row["sqls"], row["mqls"])
+    row["opportunity_rate"] = _rate(row["opportunities"], row["sqls"])
+    row["win_rate"] = _rate(row["won"], row["opportunities"])
+    row["lead_to_won_rate"] = _rate(row["won"], row["leads"])
+    return row
+
+
+def lead_funnel(db: PublishedFile, months: int = WINDOW_MONTHS) -> LeadFunnel:
+    db.require("lead_funnel", "cohort_month", "channel", "leads", "mqls", "sqls", "opportunities", "won",
+               "won_amount", "is_mature")
+    cohorts = [
+        r["cohort_month"]
+        for r in db.rows(
+            f"select distinct cohort_month from {SCHEMA}.lead_funnel where is_mature "
+            "order by cohort_month desc limit ?",
+            [months],
+        )
+    ][::-1]
+    if not cohorts:
+        return LeadFunnel(cohorts=[], channels=[], total={})
+    sums = (
+        "sum(leads)::bigint as leads, sum(mqls)::bigint as mqls, sum(sqls)::bigint as sqls, "
+        "sum(opportunities)::bigint as opportunities, sum(won)::bigint as won, sum(won_amount) as won_amount"
+    )
+    window = "cohort_month between ? and ?"
+    channels = [
+        _funnel_rates(r)
+        for r in db.rows(
+            f"select channel, {sums} from {SCHEMA}.lead_funnel where {window} group by channel",
+            [cohorts[0], cohorts[-1]],
+        )
+    ]
+    channels.sort(key=lambda r: (r["lead_to_won_rate"] is None, -(r["lead_to_won_rate"] or 0), r["channel"]))
+    (total,) = db.rows(f"select {sums} from {SCHEMA}.lead_funnel where {window}", [cohorts[0], cohorts[-1]])
+    trend = [
+        _rate(r["won"], r["leads"])
+        for r in db.rows(
+            f"select cohort_month, sum(won) as won, sum(leads) as leads from {SCHEMA}.lead_funnel where is_mature "
+            "group by cohort_month order by cohort_month desc limit 24"
+        )
+    ][::-1]
+    return LeadFunnel(cohorts=cohorts, channels=channels, total=_funnel_rates(total), trend=trend)
+
+
+# -- opportunity funnel ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpportunityFunnel:
+    cohorts: tuple[dt.date, dt.date] | None
+    stages: list[dict[str, Any]]  # per stage: entered, advanced, conversion_rate, typical_days
+    by_type: dict[str, dict[int, float | None]]  # opportunity_type -> stage_order -> conversion
+    types: list[str]
+
+
+def opportunity_funnel(db: PublishedFile, mature: Sequence[dt.date], as_of: dt.date | None) -> OpportunityFunnel:
+    """Stage conversion over the same mature cohort months as the lead funnel (else the
+    twelve cohort months ending at least 90 days before as_of_date)."""
+    db.require("opportunity_funnel", "cohort_month", "opportunity_type", "stage", "stage_order", "entered",
+               "advanced", "won", "lost", "open", "median_days_to_next")
+    if mature:
+        first, last = mature[0], mature[-1]
+    else:
+        cutoff = (as_of or dt.date.max) - dt.timedelta(days=90)
+        months = [
+            r["cohort_month"]
+            for r in db.rows(
+                f"select distinct cohort_month from {SCHEMA}.opportunity_funnel "
+                "where last_day(cohort_month) <= ? order by cohort_month desc limit ?",
+                [cutoff, WINDOW_MONTHS],
+            )
+        ]
+        if not months:
+            return OpportunityFunnel(cohorts=None, stages=[], by_type={}, types=[])
+        first, last = min(months), max(months)
+    window = [first, last]
+    stages = db.rows(
+        f"""select stage_order, min(stage) as stage, sum(entered)::bigint as entered,
+               sum(advanced)::bigint as advanced, sum(won)::bigint as won, sum(lost)::bigint as lost,
+               sum(open)::bigint as open,
+               median(median_days_to_next) as typical_days
+        from {SCHEMA}.opportunity_funnel where cohort_month between ? and ?
+        group by stage_order order by stage_order""",
+        window,
+    )
+    for stage in stages:
+        stage["conversion_rate"] = _rate(stage["advanced"], stage["entered"])
+    by_type: dict[str, dict[int, float | None]] = {}
+    for r in db.rows(
+        f"""select opportunity_type, stage_order, sum(advanced) as advanced, sum(entered) as entered
+        from {SCHEMA}.opportunity_funnel where cohort_month between ? and ?
+        group by all order by all""",
+        window,
+    ):
+        by_type.setdefault(r["opportunity_type"], {})[r["stage_order"]] = _rate(r["advanced"], r["entered"])
+    return OpportunityFunnel(cohorts=(first, last), stages=stages, by_type=by_type, types=sorted(by_type))
+
+
+# -- win rates ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WinRates:
+    months: list[dt.date]
+    overall: list[float | None]
+    by_type: dict[str, list[float | None]]
+    segments: list[dict[str, Any]]  # last twelve close months, per segment
+    window: tuple[dt.date, dt.date] | None
+    exact_cycle: bool  # median sales cycle from fct_opportunities (exact) or not shown
+
+
+def win_rates(db: PublishedFile) -> WinRates:
+    db.require("win_rates", "close_month", "segment", "opportunity_type", "won", "lost", "won_amount")
+    months = [r["close_month"] for r in db.rows(f"select distinct close_month from {SCHEMA}.win_rates order by 1")]
+    if not months:
+        return WinRates([], [], {}, [], None, False)
+    overall_rows = {
+        r["close_month"]: _rate(r["won"], r["closed"])
+        for r in db.rows(
+            f"select close_month, sum(won) as won, sum(won + lost) as closed from {SCHEMA}.win_rates group by 1"
+        )
+    }
+    # Per opportunity type, over the three close months ending with each month (a single
+    # month of one type is often a handful of deals).
+    by_type: dict[str, list[float | None]] = {}
+    type_rows = db.rows(
+        f"select opportunity_type, close_month, sum(won) as won, sum(won + lost) as closed "
+        f"from {SCHEMA}.win_rates group by all"
+    )
+    lookup = {(r["opportunity_type"], r["close_month"]): (r["won"], r["closed"]) for r in type_rows}
+    for kind in sorted({r["opportunity_type"] for r in type_rows}):
+        rolling: list[float | None] = []
+        for i in range(len(months)):
+            window = [lookup.get((kind, m), (0, 0)) for m in months[max(i - 2, 0) : i + 1]]
+            rolling.append(_rate(sum(w for w, _ in window), sum(c for _, c in window)))
+        by_type[kind] = rolling
+    window = (months[max(len(months) - WINDOW_MONTHS, 0)], months[-1])
+    segments = db.rows(
+        f"""select segment, sum(won)::bigint as won, sum(lost)::bigint as lost, sum(won_amount) as won_amount
+        from {SCHEMA}.win_rates where close_month between ? and ? group by segment order by won_amount desc""",
+        list(window),
+    )
+    exact = db.has("fct_opportunities", "segment", "is_won", "close_month", "sales_cycle_days")
+    cycles: dict[str, float | None] = {}
+    if exact:
+        cycles = {
+            r["segment"]: r["cycle"]
+            for r in db.rows(
+                f"""select segment, median(sales_cycle_days) as cycle from {SCHEMA}.fct_opportunities
+                where is_won and close_month between ? and ? group by segment""",
+                list(window),
+            )
+        }
+    for seg in segments:
+        seg["win_rate"] = _rate(seg["won"], (seg["won"] or 0) + (seg["lost"] or 0))
+        seg["avg_won_amount"] = _rate(seg["won_amount"], seg["won"])
+        seg["median_sales_cycle_days"] = cycles.get(seg["segment"])
+    return WinRates(months, [overall_rows.get(m) for m in months], by_type, segments, window, exact)
+
+
+# -- channel efficiency -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelEfficiency:
+    quarters: list[dt.date]  # the complete fiscal quarters summed
+    channels: list[dict[str, Any]]
+
+
+def channel_efficiency(db: PublishedFile, as_of: dt.date | None, quarters: int = 4) -> ChannelEfficiency:
+    db.require("channel_efficiency", "fiscal_quarter_start", "channel", "spend", "leads", "mqls", "opportunities",
+               "won", "won_amount")
+    params: list[Any] = [quarters]
+    complete = ""
+    if as_of is not None:
+        complete = "where fiscal_quarter_start + interval 3 month - interval 1 day <= ?"
+        params = [as_of, quarters]
+    starts = [
+        r["q"]
+        for r in db.rows(
+            f"select distinct fiscal_quarter_start as q from {SCHEMA}.channel_efficiency {complete} "
+            "order by q desc limit ?",
+            params,
+        )
+    ][::-1]
+    if not starts:
+        return ChannelEfficiency([], [])
+    channels = db.rows(
+        f"""select channel, sum(spend) as spend, sum(leads)::bigint as leads, sum(mqls)::bigint as mqls,
+               sum(opportunities)::bigint as opportunities, sum(won)::bigint as won,
+               sum(won_amount) as won_amount
+        from {SCHEMA}.channel_efficiency where fiscal_quarter_start between ? and ?
+        group by channel""",
+        [starts[0], starts[-1]],
+    )
+    for c in channels:
+        spend = c["spend"] if c["spend"] is not None and round(c["spend"], 6) > 0 else None
+        c["cost_per_lead"] = _rate(spend, c["leads"])
+        c["cost_per_opportunity"] = _rate(spend, c["opportunities"])
+        c["cost_per_win"] = _rate(spend, c["won"])
+        c["return_on_spend"] = None if spend is None else (c["won_amount"] or 0) / spend
+    channels.sort(key=lambda c: (c["return_on_spend"] is None, -(c["return_on_spend"] or 0), c["channel"]))
+    return ChannelEfficiency(starts, channels)
+
+
+# -- MRR, retention, renewals ----------------------------------------------------------
+
+MRR_COLUMNS = (
+    "month", "starting_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
+    "ending_mrr", "customers_start", "new_customers", "reactivated_customers", "churned_customers", "customers_end",
+)  # fmt: skip
+
+
+def mrr_movements(db: PublishedFile) -> list[dict[str, Any]]:
+    db.require("mrr_movements", *MRR_COLUMNS)
+    return db.rows(f"select {', '.join(MRR_COLUMNS)} from {SCHEMA}.mrr_movements order by month")
+
+
+def revenue_retention(db: PublishedFile) -> list[dict[str, Any]]:
+    db.require("revenue_retention", "month", "cohort_customers", "starting_mrr", "retained_customers", "grr",
+               "nrr", "logo_retention")
+    return db.rows(
+        f"select month, cohort_customers, starting_mrr, retained_customers, gross_retained_mrr, net_retained_mrr, "
+        f"grr, nrr, logo_retention from {SCHEMA}.revenue_retention order by month"
+        if db.has("revenue_retention", "gross_retained_mrr", "net_retained_mrr")
+        else f"select month, cohort_customers, starting_mrr, retained_customers, grr, nrr, logo_retention "
+        f"from {SCHEMA}.revenue_retention order by month"
+    )
+
+
+RENEWAL_COLUMNS = (
+    "expiry_month", "accounts_expiring", "accounts_renewed", "logo_renewal_rate", "expiring_arr", "renewed_arr",
+    "successor_arr", "gross_renewal_rate", "net_renewal_rate", "is_mature",
+)  # fmt: skip
+
+
+def renewals(db: PublishedFile) -> list[dict[str, Any]]:
+    db.require("renewals", *RENEWAL_COLUMNS)
+    return db.rows(f"select {', '.join(RENEWAL_COLUMNS)} from {SCHEMA}.renewals order by expiry_month")
+
+
+def trailing_renewals(rows: list[dict[str, Any]], months: int = WINDOW_MONTHS) -> dict[str, Any] | None:
+    """The last `months` mature expiry months summed, rates recomputed from the sums."""
+    mature = [r for r in rows if r["is_mature"]][-months:]
+    if not mature:
+        return None
+    total = {
+        key: sum(r[key] or 0 for r in mature)
+        for key in ("accounts_expiring", "accounts_renewed", "expiring_arr", "renewed_arr", "successor_arr")
+    }
+    total["logo_renewal_rate"] = _rate(total["accounts_renewed"], total["accounts_expiring"])
+    total["gross_renewal_rate"] = _rate(total["renewed_arr"], total["expiring_arr"])
+    total["net_renewal_rate"] = _rate(total["successor_arr"], total["expiring_arr"])
+    total["first"], total["last"] = mature[0]["expiry_month"], mature[-1]["expiry_month"]
+    return total
