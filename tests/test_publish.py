@@ -87,3 +87,21 @@ def test_failure_before_the_swap_leaves_the_old_file_untouched(tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["published.duckdb", "work.duckdb"]
     with closing(duckdb.connect(str(published), read_only=True)) as con:
         assert con.execute("select value from marts.metric").fetchone() == (100.0,)
+
+
+def test_this_runs_check_results_are_published_beside_the_marts(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    with closing(duckdb.connect(str(work))) as con:
+        con.execute("create schema audit")
+        con.execute(
+            "create table audit.check_results as select * from (values "
+            "('run-0', 'raw.crm__leads', 'warn', 'warned'), "
+            "('run-1', 'raw.crm__leads', 'warn', 'warned'), "
+            "('run-1', 'raw.crm__accounts', 'error', 'passed')) t(run_id, suite, severity, status)"
+        )
+    result = publish(work, published, _record("run-1", 25))
+    assert "check_results" in result.tables
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        rows = con.execute("select run_id, suite, status from marts.check_results order by suite").fetchall()
+    assert rows == [("run-1", "raw.crm__accounts", "passed"), ("run-1", "raw.crm__leads", "warned")]

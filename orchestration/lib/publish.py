@@ -20,6 +20,7 @@ import duckdb
 
 PUBLISHED_SCHEMA = "marts"
 PUBLICATION_TABLE = "publication"
+CHECK_RESULTS_TABLE = "check_results"
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,33 @@ def _write_new_file(
         con.execute("set TimeZone = 'UTC'")
         con.execute("attach ? as work (read_only)", [str(work_db)])
         con.execute(f"create schema {PUBLISHED_SCHEMA}")
-        tables = [t for t in _tables_in(con, "work", PUBLISHED_SCHEMA) if t != PUBLICATION_TABLE]
+        skipped = (PUBLICATION_TABLE, CHECK_RESULTS_TABLE)
+        tables = [t for t in _tables_in(con, "work", PUBLISHED_SCHEMA) if t not in skipped]
         for table in tables:
             con.execute(
                 f"create table {PUBLISHED_SCHEMA}.{_quote(table)} as "
                 f"select * from work.{PUBLISHED_SCHEMA}.{_quote(table)}"
             )
+        tables += _write_check_results(con, record["run_id"])
         _write_publication(con, published_db, record)
         con.execute("detach work")
         con.execute("checkpoint")
     finally:
         con.close()
     return [*tables, PUBLICATION_TABLE]
+
+
+def _write_check_results(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """This run's quality-gate results (audit.check_results), so analysts see which
+    check warned, not only how many."""
+    if CHECK_RESULTS_TABLE not in _tables_in(con, "work", "audit"):
+        return []
+    con.execute(
+        f"create table {PUBLISHED_SCHEMA}.{CHECK_RESULTS_TABLE} as "
+        f"select * from work.audit.{CHECK_RESULTS_TABLE} where run_id = ? order by all",
+        [run_id],
+    )
+    return [CHECK_RESULTS_TABLE]
 
 
 def _write_publication(
