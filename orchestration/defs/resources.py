@@ -48,4 +48,5 @@ def dbt_resource() -> DbtCliResource:
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=str(dbt_executable) if dbt_executable.exists() else "dbt",
+        target="refresh",  # profiles.yml: one DuckDB connection for the whole build
     )
