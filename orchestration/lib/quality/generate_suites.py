@@ -733,42 +733,19 @@ def mart_expectations(target: SuiteTarget) -> list[dict[str, Any]]:
                 f"{column} is one of {', '.join(values)} (or null).",
             )
         )
-    for column in mart.rates:
-        out.append(
-            _expectation(
-                "expect_column_values_to_be_between",
-                {"column": column, "min_value": 0, "max_value": 1},
-                ERROR,
-                f"{column} is a fraction in [0, 1] (or null).",
+    bounds = (
+        (mart.rates, {"min_value": 0, "max_value": 1}, "is a fraction in [0, 1] (or null)."),
+        (mart.open_rates, {"min_value": 0}, "is not negative (it may exceed 1)."),
+        (mart.at_least_zero, {"min_value": 0}, "is not negative."),
+        (mart.at_most_zero, {"max_value": 0}, "is not positive."),
+    )
+    for columns, limits, meaning in bounds:
+        for column in columns:
+            out.append(
+                _expectation(
+                    "expect_column_values_to_be_between", {"column": column, **limits}, ERROR, f"{column} {meaning}"
+                )
             )
-        )
-    for column in mart.open_rates:
-        out.append(
-            _expectation(
-                "expect_column_values_to_be_between",
-                {"column": column, "min_value": 0},
-                ERROR,
-                f"{column} is not negative (it may exceed 1).",
-            )
-        )
-    for column in mart.at_least_zero:
-        out.append(
-            _expectation(
-                "expect_column_values_to_be_between",
-                {"column": column, "min_value": 0},
-                ERROR,
-                f"{column} is not negative.",
-            )
-        )
-    for column in mart.at_most_zero:
-        out.append(
-            _expectation(
-                "expect_column_values_to_be_between",
-                {"column": column, "max_value": 0},
-                ERROR,
-                f"{column} is not positive.",
-            )
-        )
     out.append(
         _sql(
             f"select b.{mart.period}, typeof(b.{mart.period}) as type, count(*) as rows "
