@@ -29,21 +29,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import subscription_row as _sub
 
 AS_OF = "2026-03-17"
 SELECT = "+marts.retention stg_crm__accounts"
 HALF_A_CENT = 0.005
 
 
-def _sub(sid, account, start, end, arr, currency="USD"):
-    return {
-        "subscription_id": sid,
-        "account_id": account,
-        "start_date": start,
-        "end_date": end,
-        "arr": arr,
-        "currency": currency,
-    }
 
 
 def _opp(oid, account, kind, close, amount, *, closed=True, won=True, currency="USD"):

@@ -25,20 +25,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import subscription_row as _sub
 
 AS_OF = "2026-02-15"
 SELECT = "+marts.retention stg_crm__accounts"
 
 
-def _sub(sid, account, start, end, arr, currency="USD"):
-    return {
-        "subscription_id": sid,
-        "account_id": account,
-        "start_date": start,
-        "end_date": end,
-        "arr": arr,
-        "currency": currency,
-    }
 
 
 ROWS = {

@@ -110,3 +110,15 @@ def query(db_path: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str,
         cursor = con.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def subscription_row(sid: str, account: str, start: str, end: str | None, arr: float, currency: str = "USD") -> dict:
+    """A raw.billing__subscriptions row for the retention fixtures."""
+    return {
+        "subscription_id": sid,
+        "account_id": account,
+        "start_date": start,
+        "end_date": end,
+        "arr": arr,
+        "currency": currency,
+    }
