@@ -197,6 +197,32 @@ def test_invoice_line_with_unknown_account_blocks(warehouse):
     warehouse.assert_blocked(outcome, "raw/billing__invoice_lines", "ACC-UNKNOWN", "crm__accounts")
 
 
+# -- blocked at the dbt build -------------------------------------------------------
+
+
+def test_a_rate_given_twice_in_another_letter_case_blocks_at_the_dbt_build(warehouse):
+    # The source suites see two currencies ('EUR' and 'eur'); staging upper-cases them
+    # into one currency with two rates on one day, which dbt's grain test catches.
+    path, rows = warehouse.csv_rows("finance/fx_rates")
+    twin = dict(rows[0], currency=rows[0]["currency"].lower(), rate_to_reporting="9.99")
+    warehouse.write_csv(path, [*rows, twin])
+    outcome = warehouse.refresh()
+    summary = warehouse.assert_blocked(outcome, "gtm_dbt_models", "dbt build failed", "stg_finance__fx_rates")
+    assert "source_quality_gate" not in summary  # the source gate passed
+    with closing(duckdb.connect(str(warehouse.dir / "work.duckdb"), read_only=True)) as con:
+        failed = con.execute(
+            "select expectation_type, asset, unexpected_count from audit.check_results "
+            "where run_id = ? and suite = 'dbt' and status = 'failed'",
+            [outcome.run_id],
+        ).fetchall()
+        passed = con.execute(
+            "select count(*) from audit.check_results where run_id = ? and suite = 'dbt' and status = 'passed'",
+            [outcome.run_id],
+        ).fetchone()[0]
+    assert failed == [("unique_combination", "staging/stg_finance__fx_rates", 1)]
+    assert passed > 0  # every test that ran is recorded, not only the failure
+
+
 # -- published with a note ---------------------------------------------------------
 
 
@@ -245,6 +271,9 @@ def test_broken_mrr_identity_blocks_publish(warehouse, monkeypatch):
     class Broken:
         def __init__(self, invocation, db: Path) -> None:
             self.invocation, self.db = invocation, db
+
+        def __getattr__(self, name):  # everything else: the real invocation's
+            return getattr(self.invocation, name)
 
         def stream(self):
             yield from self.invocation.stream()

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.lib.quality import alerts
+from orchestration.lib.quality import alerts, dbt_tests
 from orchestration.settings import Settings
 
 PUBLISH_STEP = "published__warehouse"
@@ -79,6 +79,7 @@ def run_refresh(settings: Settings, instance: dg.DagsterInstance | None = None) 
         published_path=settings.published_db_path,
     )
     _read_events(result, outcome)
+    outcome.warned_checks.extend(dbt_tests.warnings(settings.work_db_path, result.run_id))
     outcome.source_rows = _source_rows(settings.work_db_path)
     outcome.data_docs = _data_docs(settings, result.run_id)
     if outcome.published:

@@ -1,17 +1,26 @@
-"""The dbt project as Dagster assets: staging -> intermediate -> marts, tests as checks."""
+"""The dbt project as Dagster assets: staging -> intermediate -> marts.
+
+dbt's data tests run inside the same `dbt build`; their results go to
+audit.check_results (lib/quality/dbt_tests.py) and a failing blocking test fails this
+step, naming the test. They are not Dagster asset checks (see dbt_tests.py for why).
+"""
 
 import contextlib
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.resources import WarehouseResource, dbt_resource
 from orchestration.lib.dbt_translator import GtmDbtTranslator
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.lib.publish import utc_now
+from orchestration.lib.quality import dbt_tests
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -53,8 +62,47 @@ def gtm_dbt_models(
     log_path = settings.warehouse_dir / "logs" / f"dbt_{context.run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     context.log.info(f"dbt build log: {log_path}")
+    target_path = settings.warehouse_dir / "dbt"
+    # Removed first, so a dbt process that dies before writing it leaves no stale results.
+    (target_path / "run_results.json").unlink(missing_ok=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):
         # One target folder per warehouse instead of dagster-dbt's new folder per run: dbt
         # then partial-parses from its previous run (when the project and vars are unchanged)
         # and dbt_project/target does not gain a folder every run.
-        yield from dbt.cli(args, context=context, target_path=settings.warehouse_dir / "dbt").stream()
+        invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
+        for event in invocation.stream():
+            # Test results arrive as observations (tests are not asset checks): they are
+            # recorded from run_results.json below instead of one Dagster event each.
+            if not isinstance(event, dg.AssetObservation):
+                yield event
+    _record_tests(context, invocation, settings, log_path, error=invocation.get_error())
+
+
+def _record_tests(
+    context: dg.AssetExecutionContext,
+    invocation: DbtCliInvocation,
+    settings: Settings,
+    log_path: Path,
+    error: Exception | None,
+) -> None:
+    """Write every test result to the audit table, warn about warnings, and fail the
+    step (naming what failed) when dbt did."""
+    results_path = invocation.target_path / "run_results.json"
+    run_results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    manifest = invocation.manifest
+    translator = GtmDbtTranslator()
+    outcomes = dbt_tests.test_outcomes(
+        run_results, manifest, lambda node: translator.get_asset_key(node).to_user_string()
+    )
+    dbt_tests.record(settings.work_db_path, context.run.run_id, outcomes, utc_now())
+    counts = Counter(o.status for o in outcomes)
+    context.log.info(
+        f"dbt tests: {counts['passed']} passed, {counts['warned']} warned, {counts['failed']} failed"
+        + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
+    )
+    for outcome in outcomes:
+        if outcome.status == "warned":
+            context.log.warning(f"dbt test warned: {outcome.problem}")
+    if error is not None:
+        lines = dbt_tests.failed_nodes(run_results, manifest)
+        raise dg.Failure(description=dbt_tests.failure_description(lines, log_path)) from error

@@ -1,13 +1,11 @@
 """Publish: after every blocking check has passed, swap in a new published.duckdb."""
 
 
-from collections import Counter
 from typing import Any
 
 import dagster as dg
 
 from orchestration.defs.dbt.assets import gtm_dbt_models
-from orchestration.defs.quality.checks import CHECK_NAMES
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.contract import SOURCE_ENTITIES
 from orchestration.lib.publish import publish, utc_now
@@ -17,29 +15,10 @@ from orchestration.lib.report import render_after_publish
 PUBLICATION_KEY = dg.AssetKey(["published", "warehouse"])
 
 
-def check_counts(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dict[str, int]:
+def check_counts(warehouse: WarehouseResource, run_id: str) -> dict[str, int]:
     """Checks passed, warned and failed in this run: every expectation of the quality
-    suites (audit.check_results) and every dbt test (its Dagster check). The suites'
-    own Dagster checks (gx_errors, gx_warnings) only summarise expectations already
-    counted, so they are left out."""
-    counts: Counter[str] = Counter(
-        expectation_counts(warehouse.settings.work_db_path, context.run_id)
-    )
-    records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        if evaluation.check_name in CHECK_NAMES:
-            continue
-        if evaluation.passed:
-            counts["passed"] += 1
-        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
-            counts["warned"] += 1
-        else:
-            counts["failed"] += 1
+    suites and every dbt test, all recorded in audit.check_results."""
+    counts = expectation_counts(warehouse.settings.work_db_path, run_id)
     return {f"checks_{k}": counts[k] for k in ("passed", "warned", "failed")}
 
 
@@ -81,7 +60,7 @@ def published_warehouse(
         "run_id": context.run_id,
         "reporting_currency": settings.reporting_currency,
         **source_row_counts(warehouse),
-        **check_counts(context, warehouse),
+        **check_counts(warehouse, context.run.run_id),
     }
     result = publish(settings.work_db_path, settings.published_db_path, record)
     context.log.info(f"Published {len(result.tables)} tables to {result.path}")

@@ -30,7 +30,6 @@ from orchestration.lib.quality.suites import (
 
 ERROR_CHECK = "gx_errors"
 WARN_CHECK = "gx_warnings"
-CHECK_NAMES = (ERROR_CHECK, WARN_CHECK)
 MAX_LISTED = 10  # failing expectations listed in a check's metadata
 
 

@@ -377,7 +377,11 @@ def _short(value: Any, limit: int = 240) -> str:
 def record(work_db: Path, report: GateReport) -> None:
     """Write the report's results to audit.check_results (replacing this run's rows of
     the same suites, so a retried step does not double count)."""
-    rows = list(_audit_rows(report))
+    write_audit_rows(work_db, report.run_id, [s.target.suite for s in report.suites], list(_audit_rows(report)))
+
+
+def write_audit_rows(work_db: Path, run_id: str, suites: Sequence[str], rows: list[list[Any]]) -> None:
+    """Replace a run's rows of `suites` in audit.check_results by `rows`, in one transaction."""
     with contextlib.closing(duckdb.connect(str(work_db))) as con:
         con.execute("create schema if not exists audit")
         con.execute(
@@ -390,7 +394,7 @@ def record(work_db: Path, report: GateReport) -> None:
         con.begin()
         con.executemany(
             f"delete from {AUDIT_TABLE} where run_id = ? and suite = ?",
-            [[report.run_id, s.target.suite] for s in report.suites],
+            [[run_id, suite] for suite in suites],
         )
         if rows:
             con.executemany(
