@@ -8,8 +8,10 @@ drops one warning GX logs for every type expectation on DuckDB.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -29,8 +31,16 @@ class _DropMessage(logging.Filter):
         return record.getMessage() != self.message
 
 
-@cache
+_import_lock = threading.Lock()
+
+
 def import_gx() -> ModuleType:
+    with _import_lock:  # once, also when import_gx_in_background is still at it
+        return _import_gx()
+
+
+@cache
+def _import_gx() -> ModuleType:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -39,6 +49,19 @@ def import_gx() -> ModuleType:
     gx_compat.apply()
     logging.getLogger("great_expectations.expectations.type_comparison").addFilter(_DropMessage(_NOISY_MESSAGE))
     return gx
+
+
+def import_gx_in_background() -> None:
+    """Start importing GX (about 3 s of Python) in a daemon thread, so a run's first
+    quality gate finds it imported: the run starts with ingest, whose work is inside
+    DuckDB and leaves the interpreter free. A failed import is raised again, where it
+    belongs, when the gate calls import_gx."""
+
+    def _import() -> None:
+        with contextlib.suppress(Exception):
+            import_gx()
+
+    threading.Thread(target=_import, name="import-great-expectations", daemon=True).start()
 
 
 def ephemeral_context(
