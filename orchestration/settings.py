@@ -297,10 +297,9 @@ class Settings:
         return self.warehouse_dir / ".refresh.lock"
 
     def dbt_vars(self) -> dict[str, Any]:
-        """The settings the dbt models read, as dbt `--vars`."""
+        """The settings the dbt models read, as dbt `--vars` (all but as_of_date: see dbt_env)."""
         t1, t2, t3 = self.band_thresholds
         return {
-            "as_of_date": self.as_of_date.isoformat(),
             "reporting_currency": self.reporting_currency,
             "fiscal_year_start_month": self.fiscal_year_start_month,
             "funnel_maturity_days": self.funnel_maturity_days,
@@ -311,8 +310,12 @@ class Settings:
         }
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment the dbt process needs (profiles.yml reads the database path)."""
+        """Environment the dbt process needs: the database path (profiles.yml) and
+        as_of_date. as_of_date changes every night; as a var it would make dbt re-parse
+        the whole project every night (any changed var does), as an environment variable
+        only the few files that read it (macros/settings.sql)."""
         return {
+            "GTM_AS_OF_DATE": self.as_of_date.isoformat(),
             "GTM_WORK_DB_PATH": str(self.work_db_path),
             "GTM_DUCKDB_THREADS": str(self.duckdb_threads),
             "GTM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,

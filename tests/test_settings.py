@@ -50,7 +50,8 @@ def test_environment_overrides_every_setting(tmp_path):
     assert settings.schedule_cron == "30 5 * * 1-5"
     assert settings.schedule_timezone == "Europe/Berlin"
     assert settings.dbt_vars()["fiscal_year_start_month"] == 2
-    assert settings.dbt_vars()["as_of_date"] == "2026-09-17"
+    assert settings.dbt_env()["GTM_AS_OF_DATE"] == "2026-09-17"
+    assert "as_of_date" not in settings.dbt_vars()  # a nightly var change would re-parse dbt
 
 
 def test_relative_paths_resolve_against_the_working_directory(tmp_path, monkeypatch):
