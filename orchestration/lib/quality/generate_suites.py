@@ -388,15 +388,22 @@ def _time_order(rule: TimeOrder) -> dict[str, Any]:
 
 
 def _currency(entity: Entity, amount_date: str) -> dict[str, Any]:
+    # "No rate on or before the amount's date" is "dated before the currency's first
+    # rate": one join against a rate per currency instead of a correlated subquery
+    # per amount (which cost 1.6 s and 640 MB at scale 30, the refresh's peak memory).
     return _sql(
-        f"""select upper(b.currency) as currency, count(*) as amounts,
+        f"""with first_rates as (
+                select upper(r.currency) as currency, min(r.rate_date) as first_rate_date
+                from raw.finance__fx_rates as r
+                group by upper(r.currency)
+            )
+            select upper(b.currency) as currency, count(*) as amounts,
                    min({amount_date}) as earliest_date, max({amount_date}) as latest_date
             from {{batch}} as b
+            left join first_rates as f on f.currency = upper(b.currency)
             where {amount_date} <= {{as_of_date}}
               and upper(b.currency) <> {{reporting_currency}}
-              and not exists (
-                  select 1 from raw.finance__fx_rates as r
-                  where upper(r.currency) = upper(b.currency) and r.rate_date <= {amount_date})
+              and (f.first_rate_date is null or {amount_date} < f.first_rate_date)
             group by upper(b.currency)""",
         ERROR,
         f"Every {entity.name} amount dated on or before as_of_date converts: its currency has "
