@@ -104,3 +104,30 @@ def test_default_stage_mapping_ships_with_the_project():
 def test_settings_repr_hides_the_webhook():
     settings = Settings.from_env({"GTM_ALERT_WEBHOOK": "https://hooks.example/T0/tok-xyz"})
     assert "tok-xyz" not in repr(settings)
+
+
+def test_dbt_reads_as_of_date_from_the_environment_when_no_var_is_given(tmp_path, monkeypatch):
+    """The refresh's path: as_of_date in GTM_AS_OF_DATE (a var would make dbt re-parse
+    the project every night); a --vars as_of_date, as in the unit tests, still wins."""
+    import json
+
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    monkeypatch.setenv("GTM_WORK_DB_PATH", str(tmp_path / "work.duckdb"))
+    monkeypatch.setenv("GTM_AS_OF_DATE", "2026-02-03")
+
+    def compiled(vars_: dict) -> str:
+        target = tmp_path / f"target_{len(vars_)}"
+        result = dbtRunner().invoke([
+            "compile", "--quiet", "--select", "int_mrr_months",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(target), "--vars", json.dumps(vars_),
+        ])  # fmt: skip
+        assert result.success, result.exception
+        return next(target.rglob("int_mrr_months.sql")).read_text()
+
+    assert "cast('2026-02-03' as date)" in compiled({})
+    from_var = compiled({"as_of_date": "2025-12-31"})
+    assert "cast('2025-12-31' as date)" in from_var and "2026-02-03" not in from_var
