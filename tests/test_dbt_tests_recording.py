@@ -10,45 +10,33 @@ import duckdb
 
 from orchestration.lib.quality import dbt_tests
 
+
+def _test_node(name: str, test_type: str | None, attached: str | None, parents: list[str], severity: str) -> dict:
+    node = {
+        "unique_id": f"test.p.{name}",
+        "resource_type": "test",
+        "name": name,
+        "attached_node": attached,
+        "depends_on": {"nodes": parents},
+        "config": {"severity": severity},
+    }
+    if test_type:  # a generic test; a singular test has no test_metadata
+        node["test_metadata"] = {"name": test_type}
+    return node
+
+
+_TESTS = [
+    _test_node("unique_stg_a_id", "unique", "model.p.stg_a", ["model.p.stg_a"], "ERROR"),
+    _test_node("relationships_stg_a_b", "relationships", "model.p.stg_a", ["model.p.stg_a", "model.p.mart_b"], "warn"),
+    # singular, reads two models
+    _test_node("assert_a_matches_b", None, None, ["macro.p.x", "model.p.stg_a", "model.p.mart_b"], "ERROR"),
+    _test_node("not_null_mart_b_x", "not_null", "model.p.mart_b", ["model.p.mart_b"], "ERROR"),
+]
 MANIFEST = {
     "nodes": {
         "model.p.stg_a": {"unique_id": "model.p.stg_a", "resource_type": "model", "name": "stg_a"},
         "model.p.mart_b": {"unique_id": "model.p.mart_b", "resource_type": "model", "name": "mart_b"},
-        "test.p.unique_stg_a_id": {
-            "unique_id": "test.p.unique_stg_a_id",
-            "resource_type": "test",
-            "name": "unique_stg_a_id",
-            "test_metadata": {"name": "unique"},
-            "attached_node": "model.p.stg_a",
-            "depends_on": {"nodes": ["model.p.stg_a"]},
-            "config": {"severity": "ERROR"},
-        },
-        "test.p.relationships_stg_a_b": {
-            "unique_id": "test.p.relationships_stg_a_b",
-            "resource_type": "test",
-            "name": "relationships_stg_a_b",
-            "test_metadata": {"name": "relationships"},
-            "attached_node": "model.p.stg_a",
-            "depends_on": {"nodes": ["model.p.stg_a", "model.p.mart_b"]},
-            "config": {"severity": "warn"},
-        },
-        "test.p.assert_a_matches_b": {  # singular, reads two models
-            "unique_id": "test.p.assert_a_matches_b",
-            "resource_type": "test",
-            "name": "assert_a_matches_b",
-            "attached_node": None,
-            "depends_on": {"nodes": ["macro.p.x", "model.p.stg_a", "model.p.mart_b"]},
-            "config": {"severity": "ERROR"},
-        },
-        "test.p.not_null_mart_b_x": {
-            "unique_id": "test.p.not_null_mart_b_x",
-            "resource_type": "test",
-            "name": "not_null_mart_b_x",
-            "test_metadata": {"name": "not_null"},
-            "attached_node": "model.p.mart_b",
-            "depends_on": {"nodes": ["model.p.mart_b"]},
-            "config": {"severity": "ERROR"},
-        },
+        **{node["unique_id"]: node for node in _TESTS},
     }
 }
 RUN_RESULTS = {
