@@ -99,8 +99,7 @@ def failed_nodes(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) ->
             continue
         node = manifest["nodes"].get(result["unique_id"], {})
         kind = node.get("resource_type", "node")
-        message = " ".join(str(result.get("message") or "").split())
-        lines.append(f"{kind} {node.get('name', result['unique_id'])}: {message}")
+        lines.append(f"{kind} {node.get('name', result['unique_id'])}: {_one_line(result.get('message'))}")
     return lines
 
 
@@ -150,4 +149,9 @@ def warnings(work_db: Path, run_id: str) -> list[str]:
             ).fetchall()
     except duckdb.CatalogException:  # no audit table yet: nothing was checked
         return []
-    return [f"dbt test {name} on {asset}: {' '.join(str(message or '').split())}" for name, asset, message in rows]
+    return [f"dbt test {name} on {asset}: {_one_line(message)}" for name, asset, message in rows]
+
+
+def _one_line(message: str | None) -> str:
+    """dbt's messages span lines ("Runtime Error\n  ..."); summaries show one."""
+    return " ".join(str(message or "").split())
