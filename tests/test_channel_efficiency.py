@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import (
-    dbt_build,
+    build_fixture,
     default_stage_mapping_rows,
     query,
-    write_raw_tables,
 )
 
 AS_OF = "2026-08-15"
@@ -111,12 +110,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("channel_efficiency")
-    db_path = work / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    dbt_build(db_path, work / "target", select=SELECT,
-              vars={"as_of_date": AS_OF, "fiscal_year_start_month": 2})
-    return db_path
+    return build_fixture(tmp_path_factory, "channel_efficiency", RAW, SELECT, {"as_of_date": AS_OF, "fiscal_year_start_month": 2})
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from tests.support.dbt_fixtures import (
+    build_fixture,
     dbt_build,
     default_stage_mapping_rows,
     query,
@@ -126,17 +127,9 @@ EXPECTED = {
 }
 
 
-def _build(db_path: Path, target: Path, select: str, **vars: str) -> None:
-    dbt_build(db_path, target, select=select, vars=vars)
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("opportunity_funnel")
-    db_path = work / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    _build(db_path, work / "target", SELECT, as_of_date=AS_OF)
-    return db_path
+    return build_fixture(tmp_path_factory, "opportunity_funnel", RAW, SELECT, {"as_of_date": AS_OF})
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +215,7 @@ def test_unmapped_stages_and_a_broken_mapping_block_the_build(
     })
     select = "+assert_every_crm_stage_mapped +assert_stage_mapping_is_consistent"
     with pytest.raises(AssertionError) as failure:
-        _build(db_path, target, select, as_of_date=AS_OF)
+        dbt_build(db_path, target, select=select, vars={"as_of_date": AS_OF})
     assert "assert_every_crm_stage_mapped" in str(failure.value)
     assert "assert_stage_mapping_is_consistent" in str(failure.value)
 

@@ -19,17 +19,12 @@ from typing import Any
 import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
+# The settings' own defaults (one home: orchestration/settings.py), with a fixed date.
 DEFAULT_VARS: dict[str, Any] = {
     "as_of_date": "2026-09-30",
-    "reporting_currency": "USD",
-    "fiscal_year_start_month": 1,
-    "funnel_maturity_days": 90,
-    "renewal_window_days": 30,
-    "band_t1": 0.75,
-    "band_t2": 1.25,
-    "band_t3": 1.5,
+    **Settings.from_env({}, as_of_date="2026-09-30").dbt_vars(),
 }
 
 
@@ -102,6 +97,21 @@ def dbt_build(
                 failures.append(f"{node.node.unique_id}: {node.status}: {node.message}")
         raise AssertionError(f"dbt {command} failed: {result.exception or ''}\n" + "\n".join(failures))
     return result
+
+
+def build_fixture(
+    tmp_path_factory: Any,
+    name: str,
+    rows_by_entity: Mapping[str, Sequence[Mapping[str, Any]]],
+    select: str,
+    vars: Mapping[str, Any] | None = None,
+) -> Path:
+    """A fresh work database holding `rows_by_entity` with the `select`ed models built on it."""
+    work = tmp_path_factory.mktemp(name)
+    db_path = work / "work.duckdb"
+    write_raw_tables(db_path, rows_by_entity)
+    dbt_build(db_path, work / "target", select=select, vars=vars)
+    return db_path
 
 
 def query(db_path: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
