@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import (
+    assert_row_values,
     build_fixture,
     default_stage_mapping_rows,
     query,
@@ -127,11 +128,7 @@ def test_a_row_for_every_quarter_and_channel_with_spend_or_leads(efficiency: dic
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_channel_values(efficiency: dict, key: tuple) -> None:
     row = efficiency[key]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_all_spend_to_date_counts_marketing_and_sales(efficiency: dict) -> None:

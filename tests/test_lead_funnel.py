@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import (
+    assert_row_values,
     build_fixture,
     default_stage_mapping_rows,
     query,
@@ -145,11 +146,7 @@ def test_one_row_per_group_with_leads(funnel: dict) -> None:
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_group_values(funnel: dict, key: tuple[str, str, str]) -> None:
     row = funnel[key]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_total_leads_excludes_leads_created_after_as_of_date(db: Path) -> None:

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from tests.support.dbt_fixtures import (
+    assert_row_values,
     build_fixture,
     dbt_build,
     default_stage_mapping_rows,
@@ -147,11 +148,7 @@ def test_a_row_for_every_open_stage_of_every_group(funnel: dict) -> None:
 def test_stage_values(funnel: dict, key: tuple) -> None:
     row = funnel[key]
     assert row["stage"] == STAGES[key[3]]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_highest_stage_in_fct_opportunities(db: Path) -> None:

@@ -34,8 +34,6 @@ AS_OF = "2026-06-15"
 SELECT = "+marts.retention stg_crm__accounts"
 
 
-
-
 ROWS = {
     "crm__accounts": [
         {"account_id": a, "account_name": f"Account {a}", "created_at": "2024-06-01"}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -120,6 +121,15 @@ def query(db_path: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str,
         cursor = con.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def assert_row_values(row: Mapping[str, Any], columns: Sequence[str], expected: Sequence[Any]) -> None:
+    """Each of `columns` equals the hand-worked value (None: the cell must be NULL)."""
+    for column, value in zip(columns, expected, strict=True):
+        if value is None:
+            assert row[column] is None, column
+        else:
+            assert row[column] == pytest.approx(value), column
 
 
 def subscription_row(sid: str, account: str, start: str, end: str | None, arr: float, currency: str = "USD") -> dict:
