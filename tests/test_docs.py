@@ -5,6 +5,8 @@
   and allowed values;
 - docs/metrics.md has a section for every public mart of the dbt manifest, with its
   grain and exactly its columns in the yml's order;
+- the settings tables of docs/architecture.md and README.md list exactly the settings of
+  orchestration/settings.py;
 - every relative link of README.md and docs/*.md resolves (file and #anchor), and every
   repository path they name in backticks exists;
 - nothing in the repository cites the specification files that live outside it.
@@ -21,7 +23,7 @@ import pytest
 
 from orchestration.lib.contract import ENTITIES_BY_NAME, Entity
 from orchestration.lib.dbt_manifest import public_marts
-from orchestration.settings import PROJECT_ROOT
+from orchestration.settings import PROJECT_ROOT, SETTINGS
 
 DOCS_DIR = PROJECT_ROOT / "docs"
 LANDING_CONTRACT = DOCS_DIR / "landing-contract.md"
@@ -205,6 +207,23 @@ def test_metrics_states_each_public_marts_grain_and_its_columns_in_yml_order() -
         if _grain(section) != mart.grain:
             problems.append(f"marts.{name}: **Grain:** says {_grain(section)}, the grain test {mart.grain}")
     assert problems == []
+
+
+# -- the settings ----------------------------------------------------------------------
+
+
+def _settings_table_variables(path: Path, title: str) -> list[str]:
+    section = next(s for s in sections(path) if s.title == title)
+    rows = table(section, ("variable", "default", "meaning"))
+    return [variable for row in rows for variable in re.findall(r"`(GTM_\w+)`", row[0])]
+
+
+@pytest.mark.parametrize(
+    ("doc", "title"), [("docs/architecture.md", "Settings"), ("README.md", "Settings")]
+)
+def test_the_settings_tables_list_exactly_the_settings(doc: str, title: str) -> None:
+    documented = _settings_table_variables(PROJECT_ROOT / doc, title)
+    assert sorted(documented) == sorted(setting.env_var for setting in SETTINGS)
 
 
 # -- links and named paths --------------------------------------------------------------
