@@ -152,7 +152,7 @@ def test_the_landing_contract_states_foreign_keys_and_allowed_values(entity: Ent
         assert named == ([ENTITIES_BY_NAME[fk.entity].folder] if fk else []), f"{entity.folder}.{column}"
         if fk:
             effect = "blocks publishing" if fk.blocking else "warning"
-            assert effect in meaning, f"{entity.folder}.{column}: says when unresolved it is a {effect}"
+            assert effect in meaning, f"{entity.folder}.{column}: must say what an unknown key does: {effect!r}"
     for column, values in entity.allowed_values.items():
         listed = re.findall(r"`([^`]+)`", meanings[column].split("One of", 1)[-1])
         assert tuple(listed) == values, f"{entity.folder}.{column}: allowed values differ"
