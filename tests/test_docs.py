@@ -6,7 +6,7 @@
 - docs/metrics.md has a section for every public mart of the dbt manifest, with its
   grain and exactly its columns in the yml's order;
 - the settings tables of docs/architecture.md and README.md list exactly the settings of
-  orchestration/settings.py;
+  orchestration/settings.py, and every default the docs write as a literal is its default;
 - every relative link of README.md and docs/*.md resolves (file and #anchor), and every
   repository path they name in backticks exists;
 - nothing in the repository cites the specification files that live outside it.
@@ -211,19 +211,55 @@ def test_metrics_states_each_public_marts_grain_and_its_columns_in_yml_order() -
 
 # -- the settings ----------------------------------------------------------------------
 
-
-def _settings_table_variables(path: Path, title: str) -> list[str]:
-    section = next(s for s in sections(path) if s.title == title)
-    rows = table(section, ("variable", "default", "meaning"))
-    return [variable for row in rows for variable in re.findall(r"`(GTM_\w+)`", row[0])]
+SETTINGS_TABLES = [("docs/architecture.md", "Settings"), ("README.md", "Settings")]
 
 
-@pytest.mark.parametrize(
-    ("doc", "title"), [("docs/architecture.md", "Settings"), ("README.md", "Settings")]
-)
+def _documented_defaults(path: Path) -> dict[str, str]:
+    """{variable: default cell} of every `| variable | default | ... |` table of the file;
+    a row naming two variables (`A` / `B`) has two defaults (`a` / `b`)."""
+    out = {}
+    for section in sections(path):
+        lines = section.body
+        for i, line in enumerate(lines):
+            if not (line.startswith("|") and _cells(line)[:2] == ("variable", "default")):
+                continue
+            for row in lines[i + 2 :]:
+                if not row.startswith("|"):
+                    break
+                variables, defaults = _cells(row)[0].split(" / "), _cells(row)[1].split(" / ")
+                for variable, default in zip(variables, defaults, strict=True):
+                    out[variable.strip("`")] = default
+    return out
+
+
+def _default_as_written(default: str) -> str:
+    """A setting's default text as the docs write it: paths relative to the repository."""
+    path = Path(default)
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_absolute() and path.is_relative_to(PROJECT_ROOT) else default
+
+
+@pytest.mark.parametrize(("doc", "title"), SETTINGS_TABLES)
 def test_the_settings_tables_list_exactly_the_settings(doc: str, title: str) -> None:
-    documented = _settings_table_variables(PROJECT_ROOT / doc, title)
+    section = next(s for s in sections(PROJECT_ROOT / doc) if s.title == title)
+    rows = table(section, ("variable", "default", "meaning"))
+    documented = [variable for row in rows for variable in re.findall(r"`(GTM_\w+)`", row[0])]
     assert sorted(documented) == sorted(setting.env_var for setting in SETTINGS)
+
+
+@pytest.mark.parametrize("doc", ["docs/architecture.md", "docs/metrics.md", "README.md"])
+def test_every_fixed_default_in_the_docs_is_the_settings_default(doc: str) -> None:
+    """Defaults written as a literal (`90`) must be settings.py's; computed ones (today,
+    the CPU count) are described in words and not compared."""
+    by_variable = {setting.env_var: setting for setting in SETTINGS}
+    wrong = []
+    for variable, cell in _documented_defaults(PROJECT_ROOT / doc).items():
+        literal = re.fullmatch(r"`([^`]*)`", cell)
+        if literal is None:
+            continue
+        expected = _default_as_written(by_variable[variable].default())
+        if literal.group(1) != expected:
+            wrong.append(f"{variable}: {literal.group(1)!r}, settings.py says {expected!r}")
+    assert wrong == []
 
 
 # -- links and named paths --------------------------------------------------------------
