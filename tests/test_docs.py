@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.contract import ENTITIES_BY_NAME, Entity
+from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME, Entity
 from orchestration.lib.dbt_manifest import public_marts
 from orchestration.settings import PROJECT_ROOT, SETTINGS
 
@@ -156,6 +156,11 @@ def test_the_landing_contract_states_foreign_keys_and_allowed_values(entity: Ent
     for column, values in entity.allowed_values.items():
         listed = re.findall(r"`([^`]+)`", meanings[column].split("One of", 1)[-1])
         assert tuple(listed) == values, f"{entity.folder}.{column}: allowed values differ"
+
+
+def test_the_landing_contract_says_how_to_write_every_contract_type() -> None:
+    values = next(s for s in sections(LANDING_CONTRACT) if s.title == "Values")
+    assert [row[0] for row in table(values, ("type", "how to write it"))] == list(DUCKDB_TYPES)
 
 
 def test_the_landing_contract_marks_exactly_the_optional_entities() -> None:
