@@ -1,4 +1,4 @@
-"""marts.channel_efficiency (METRICS.md "Channel efficiency") over hand-made raw tables.
+"""marts.channel_efficiency (docs/metrics.md "Channel efficiency") over hand-made raw tables.
 
 as_of_date is 2026-08-15 and fiscal_year_start_month is 2, so fiscal quarters start
 on Nov 1, Feb 1, May 1 and Aug 1. EUR converts at 1.25 from 2026-01-01 and 1.5 from

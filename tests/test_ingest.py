@@ -1,4 +1,4 @@
-"""Tests of orchestration.lib.ingest: landed files -> raw and quarantine (SOURCES.md)."""
+"""Tests of orchestration.lib.ingest: landed files -> raw and quarantine (docs/landing-contract.md)."""
 
 from __future__ import annotations
 

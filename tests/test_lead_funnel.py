@@ -1,4 +1,4 @@
-"""marts.lead_funnel (METRICS.md "Lead funnel") over hand-made raw tables.
+"""marts.lead_funnel (docs/metrics.md "Lead funnel") over hand-made raw tables.
 
 as_of_date is 2026-06-15. Every expected number below was worked out by hand from
 the rows in `RAW`; the comments on each lead say what it reaches and why.

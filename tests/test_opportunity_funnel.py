@@ -1,4 +1,4 @@
-"""marts.opportunity_funnel (METRICS.md "Opportunity stage funnel") and the stage
+"""marts.opportunity_funnel (docs/metrics.md "Opportunity stage funnel") and the stage
 mapping checks, over hand-made raw tables with the shipped default stage mapping:
 
     1 Discovery      <- Prospecting, Discovery Call

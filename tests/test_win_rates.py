@@ -1,4 +1,4 @@
-"""marts.win_rates (METRICS.md "Win rates") over hand-made raw tables.
+"""marts.win_rates (docs/metrics.md "Win rates") over hand-made raw tables.
 
 as_of_date is 2026-06-30; EUR rates: 1.25 from 2026-01-01, 1.5 from 2026-03-01,
 1.75 from 2026-05-01. Expected numbers are worked out by hand below.
