@@ -20,6 +20,7 @@ import pytest
 
 from orchestration.lib import dbt_manifest
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
+from tests.support import published_fixture
 
 GTM = [sys.executable, "-m", "orchestration.cli"]
 # The published types: counts BIGINT (INTEGER for small ordinals such as a fiscal year
@@ -111,3 +112,20 @@ def test_raw_tables_have_the_types_the_sources_state(demo):
         landed = [(c, t) for c, t in raw[name] if not c.startswith("_")]  # _source_file, _loaded_at, ...
         assert landed == stated[name], name
         assert landed == [(c.name, DUCKDB_TYPES[c.type]) for c in entity.columns], name
+
+
+def test_the_hand_made_published_file_has_the_contract_columns(tmp_path, marts):
+    path = published_fixture.write_published(tmp_path / "published.duckdb")
+    with closing(duckdb.connect(str(path), read_only=True)) as con:
+        written = _columns(con, "marts")
+    for name in published_fixture.MARTS:
+        assert written[name] == [(c.name, c.data_type) for c in marts[name].columns], name
+
+
+def test_a_fixture_row_that_does_not_fit_the_contract_is_refused():
+    columns = ("expiry_month", "accounts_expiring")
+    assert published_fixture._values("renewals", columns, {"accounts_expiring": 4}) == [None, 4]
+    with pytest.raises(ValueError, match=r"a marts\.renewals row has 1 values for the 2 columns of its contract"):
+        published_fixture._values("renewals", columns, (4,))
+    with pytest.raises(KeyError, match=r"marts\.renewals has no column"):
+        published_fixture._values("renewals", columns, {"accounts_lapsed": 1})
