@@ -105,8 +105,8 @@ def same_value(a: Any, b: Any, rel_tol: float = REL_TOL, abs_tol: float = ABS_TO
         x, y = float(a), float(b)
         if math.isnan(x) or math.isnan(y):
             return math.isnan(x) and math.isnan(y)
-        if isinstance(a, int | decimal.Decimal) and isinstance(b, int | decimal.Decimal):
-            return decimal.Decimal(a) == decimal.Decimal(b)
+        if isinstance(a, int) and isinstance(b, int):  # exactly: a float cannot hold every HUGEINT
+            return a == b
         return math.isclose(x, y, rel_tol=rel_tol, abs_tol=abs_tol)
     return type(a) is type(b) and a == b
 

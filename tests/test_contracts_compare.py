@@ -4,6 +4,7 @@ import datetime as dt
 import subprocess
 import sys
 from contextlib import closing
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -97,6 +98,8 @@ def test_a_further_column_can_be_ignored(tmp_path):
         (0.0, 1e-6, False),
         (3, 3.0, True),  # HUGEINT/BIGINT against DOUBLE
         (2**70, 2**70 + 1, False),  # integers compare exactly
+        (Decimal("2.50"), 2.5 * (1 + 1e-12), True),  # DECIMAL against DOUBLE
+        (Decimal("2.50"), Decimal("2.51"), False),
         (None, None, True),
         (None, 0, False),
         ("a", "a", True),
