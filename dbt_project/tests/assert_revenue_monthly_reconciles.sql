@@ -9,16 +9,8 @@ with lines as (
         amount,
         currency,
         invoice_date,
-        case
-            when service_start is not null and service_end is not null and service_end > service_start
-                then service_start
-            else invoice_date
-        end as recognition_start,
-        case
-            when service_start is not null and service_end is not null and service_end > service_start
-                then service_end
-            else cast({{ dbt.dateadd('day', 1, 'invoice_date') }} as date)
-        end as recognition_end
+        {{ recognition_start() }} as recognition_start,
+        {{ recognition_end() }} as recognition_end
     from {{ ref('stg_billing__invoice_lines') }}
     where invoice_date <= {{ as_of_date() }}
 ),

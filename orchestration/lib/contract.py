@@ -2,7 +2,9 @@
 
 One definition of every source entity (its folder, columns, types, keys, allowed
 values and references) that the ingestion, the demo generator and the quality
-suites all read, so that the contract is written down exactly once.
+suites all read, so that the contract is written down exactly once. The dbt source
+ymls restate it for dbt (names, descriptions, types); tests/test_contracts_sources.py
+fails, naming the entity and column, when they drift from it.
 """
 
 from __future__ import annotations

@@ -1,57 +1,58 @@
 """Hand-made published files: a few rows per mart, written directly with duckdb.
 
-`write_published` writes the public marts with the columns of docs/metrics.md (and the
-publication record), so the metrics report can be checked against numbers chosen by
-hand; `only=` leaves marts out, like a file published by an older version.
+`write_published` writes the public marts (and fct_opportunities, the publication
+record and the check results), so the metrics report can be checked against numbers
+chosen by hand; `only=` leaves marts out, like a file published by an older version.
+
+Each mart's columns and types are its dbt model contract, read from the manifest
+(orchestration/lib/dbt_manifest.py): a row is a tuple in the contract's column order
+(a contract that gains or loses a column fails here until the rows follow), or a dict
+naming the columns it fills (the rest null). Only the two tables the publish step
+writes itself, which have no dbt model, are declared here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from orchestration.lib import dbt_manifest
+
 AS_OF = dt.date(2026, 11, 26)
 D = dt.date.fromisoformat
 
-TABLES: dict[str, str] = {
-    "commercial_ratio": """period_grain varchar, period_start date, period_end date, period_label varchar,
-        revenue double, prior_revenue double, revenue_growth double, marketing_expense double,
-        sales_expense double, sm_expense double, commercial_ratio double, band varchar, is_complete boolean""",
-    "lead_funnel": """cohort_month date, channel varchar, segment varchar, leads bigint, mqls bigint, sqls bigint,
-        opportunities bigint, won bigint, disqualified bigint, won_amount double, mql_rate double,
-        sql_rate double, opportunity_rate double, win_rate double, lead_to_won_rate double,
-        cohort_age_days integer, is_mature boolean""",
-    "opportunity_funnel": """cohort_month date, segment varchar, opportunity_type varchar, stage varchar,
-        stage_order integer, entered bigint, advanced bigint, conversion_rate double, won bigint, lost bigint,
-        open bigint, median_days_to_next double""",
-    "win_rates": """close_month date, segment varchar, opportunity_type varchar, won bigint, lost bigint,
-        win_rate double, won_amount double, avg_won_amount double, median_sales_cycle_days double""",
-    "channel_efficiency": """fiscal_quarter_start date, channel varchar, spend double, leads bigint, mqls bigint,
-        opportunities bigint, won bigint, won_amount double, cost_per_lead double, cost_per_opportunity double,
-        cost_per_win double, return_on_spend double, leakage_rate double""",
-    "mrr_movements": """month date, starting_mrr double, new_mrr double, reactivation_mrr double,
-        expansion_mrr double, contraction_mrr double, churned_mrr double, ending_mrr double,
-        customers_start bigint, new_customers bigint, reactivated_customers bigint, churned_customers bigint,
-        customers_end bigint""",
-    "revenue_retention": """month date, cohort_customers bigint, starting_mrr double, retained_customers bigint,
-        gross_retained_mrr double, net_retained_mrr double, grr double, nrr double, logo_retention double""",
-    "renewals": """expiry_month date, accounts_expiring bigint, accounts_renewed bigint, logo_renewal_rate double,
-        expiring_arr double, renewed_arr double, successor_arr double, gross_renewal_rate double,
-        net_renewal_rate double, is_mature boolean""",
-    "fct_opportunities": """opportunity_id varchar, segment varchar, opportunity_type varchar, is_won boolean,
-        close_month date, sales_cycle_days integer""",
-    "publication": """published_at timestamp, as_of_date date, run_id varchar, reporting_currency varchar,
-        crm__leads_loaded bigint, crm__leads_quarantined bigint, finance__spend_loaded bigint,
-        finance__spend_quarantined bigint, rows_loaded bigint, rows_quarantined bigint, checks_passed integer,
-        checks_warned integer, checks_failed integer""",
-    "check_results": """run_id varchar, suite varchar, asset varchar, expectation varchar, severity varchar,
-        status varchar, unexpected_count bigint""",
-}
+MARTS: tuple[str, ...] = (
+    "commercial_ratio", "lead_funnel", "opportunity_funnel", "win_rates", "channel_efficiency", "mrr_movements",
+    "revenue_retention", "renewals", "fct_opportunities",
+)  # fmt: skip
+# Written by the publish step (lib/publish.py) and the quality gate, not by dbt.
+NOT_DBT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "publication": (
+        ("published_at", "timestamp"), ("as_of_date", "date"), ("run_id", "varchar"),
+        ("reporting_currency", "varchar"), ("crm__leads_loaded", "bigint"), ("crm__leads_quarantined", "bigint"),
+        ("finance__spend_loaded", "bigint"), ("finance__spend_quarantined", "bigint"), ("rows_loaded", "bigint"),
+        ("rows_quarantined", "bigint"), ("checks_passed", "integer"), ("checks_warned", "integer"),
+        ("checks_failed", "integer"),
+    ),
+    "check_results": (
+        ("run_id", "varchar"), ("suite", "varchar"), ("asset", "varchar"), ("expectation", "varchar"),
+        ("severity", "varchar"), ("status", "varchar"), ("unexpected_count", "bigint"),
+    ),
+}  # fmt: skip
+TABLES: tuple[str, ...] = (*MARTS, *NOT_DBT_COLUMNS)
+
+
+def table_columns(name: str) -> tuple[tuple[str, str], ...]:
+    """(column, type) of a table of the fixture: a mart's from its dbt contract."""
+    if name in NOT_DBT_COLUMNS:
+        return NOT_DBT_COLUMNS[name]
+    mart = dbt_manifest.marts()[name]
+    return tuple((c.name, c.data_type or "varchar") for c in mart.columns)
 
 
 def _months(first: dt.date, count: int) -> list[dt.date]:
@@ -64,7 +65,7 @@ def _months(first: dt.date, count: int) -> list[dt.date]:
     return out
 
 
-def _rows() -> dict[str, list[tuple[Any, ...]]]:
+def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
     ratio = [
         # FY2025: growth 200 on S&M 181.818... = 1.10, balanced
         ("fiscal_year", D("2024-01-01"), D("2024-12-31"), "FY2024", 1000.0, None, None, 80.0, 70.0, 150.0, None,
@@ -128,9 +129,11 @@ def _rows() -> dict[str, list[tuple[Any, ...]]]:
         (D("2026-11-01"), 5, 1, 0.2, 5000.0, 1000.0, 1000.0, 0.2, 0.2, False),
     ]
     opportunities = [
-        ("O1", "SMB", "new_business", True, D("2026-09-01"), 30),
-        ("O2", "SMB", "new_business", True, D("2026-10-01"), 50),
-        ("O3", "Enterprise", "expansion", True, D("2026-10-01"), 80),
+        {"opportunity_id": oid, "segment": segment, "opportunity_type": kind, "is_won": True, "close_month": month,
+         "sales_cycle_days": days}
+        for oid, segment, kind, month, days in (("O1", "SMB", "new_business", D("2026-09-01"), 30),
+                                                 ("O2", "SMB", "new_business", D("2026-10-01"), 50),
+                                                 ("O3", "Enterprise", "expansion", D("2026-10-01"), 80))
     ]
     publication = [
         (dt.datetime(2026, 11, 25, 2, 5), D("2026-11-24"), "run-old", "USD", 900, 0, 90, 0, 990, 0, 500, 0, 0),
@@ -151,6 +154,21 @@ def _rows() -> dict[str, list[tuple[Any, ...]]]:
     }  # fmt: skip
 
 
+def _values(name: str, columns: Sequence[str], row: tuple[Any, ...] | Mapping[str, Any]) -> list[Any]:
+    """A row's values in the order of `columns`."""
+    if isinstance(row, Mapping):
+        unknown = set(row) - set(columns)
+        if unknown:
+            raise KeyError(f"marts.{name} has no column(s) {sorted(unknown)}")
+        return [row.get(c) for c in columns]
+    if len(row) != len(columns):
+        raise ValueError(
+            f"a marts.{name} row has {len(row)} values for the {len(columns)} columns of its contract "
+            f"({', '.join(columns)}): update the fixture"
+        )
+    return list(row)
+
+
 def write_published(path: Path, only: Iterable[str] | None = None, empty: Sequence[str] = (),
                     drop_columns: dict[str, Sequence[str]] | None = None) -> Path:
     """A published file with the marts of `only` (default: all), `empty` ones without rows,
@@ -160,13 +178,18 @@ def write_published(path: Path, only: Iterable[str] | None = None, empty: Sequen
     path.unlink(missing_ok=True)
     with closing(duckdb.connect(str(path))) as con:
         con.execute("create schema marts")
-        for name, columns in TABLES.items():
+        for name in TABLES:
             if name not in wanted:
                 continue
-            con.execute(f"create table marts.{name} ({columns})")
+            columns = table_columns(name)
+            names = [c for c, _ in columns]
+            definition = ", ".join(f'"{column}" {data_type}' for column, data_type in columns)
+            con.execute(f"create table marts.{name} ({definition})")
             if name not in empty:
-                width = len(rows[name][0])
-                con.executemany(f"insert into marts.{name} values ({', '.join('?' * width)})", rows[name])
+                con.executemany(
+                    f"insert into marts.{name} values ({', '.join('?' * len(names))})",
+                    [_values(name, names, row) for row in rows[name]],
+                )
             for column in (drop_columns or {}).get(name, ()):
                 con.execute(f"alter table marts.{name} drop column {column}")
         con.execute("checkpoint")

@@ -3,7 +3,8 @@
 
     A line with a valid service period [service_start, service_end) is recognized
     evenly per day over it; any other line (no period, only one of the two dates, or
-    service_end <= service_start) is recognized in full on its invoice_date. Only lines
+    service_end <= service_start) is recognized in full on its invoice_date (the rule
+    lives in macros/revenue_recognition.sql). Only lines
     invoiced on or before as_of_date count, and only their days up to as_of_date are
     recognized. Every line type counts; credits (negative amounts) reduce revenue.
     Amounts convert at the latest rate on or before the invoice_date.
@@ -28,11 +29,7 @@ recognition_windows as (
         subscription_id,
         -- attributes
         line_type,
-        case
-            when service_start is not null and service_end is not null and service_end > service_start
-                then 'service_period'
-            else 'invoice_date'
-        end as recognition_basis,
+        case when {{ has_service_period() }} then 'service_period' else 'invoice_date' end as recognition_basis,
         -- amounts
         amount,
         currency,
@@ -46,14 +43,8 @@ recognition_windows as (
 recognition_dates as (
     select
         *,
-        case
-            when recognition_basis = 'service_period' then service_start
-            else invoice_date
-        end as recognition_start,
-        case
-            when recognition_basis = 'service_period' then service_end
-            else cast({{ dbt.dateadd('day', 1, 'invoice_date') }} as date)
-        end as recognition_end
+        {{ recognition_start() }} as recognition_start,
+        {{ recognition_end() }} as recognition_end
     from recognition_windows
 ),
 

@@ -13,7 +13,7 @@ monthly as (
         currency,
         -- counts
         count(*) as invoice_lines,  -- one row per line and month
-        sum(recognized_days) as recognized_line_days,
+        cast(sum(recognized_days) as {{ dbt.type_bigint() }}) as recognized_line_days,
         -- amounts
         sum(recognized_amount) as recognized_amount_local,
         sum(revenue) as revenue

@@ -21,11 +21,11 @@ monthly as (
         sum(contraction_mrr) as contraction_mrr,
         sum(churned_mrr) as churned_mrr,
         sum(mrr) as ending_mrr,
-        sum(case when is_active_start then 1 else 0 end) as customers_start,
-        sum(case when movement_type = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement_type = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when movement_type = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when is_active_end then 1 else 0 end) as customers_end
+        count(case when is_active_start then 1 end) as customers_start,
+        count(case when movement_type = 'new' then 1 end) as new_customers,
+        count(case when movement_type = 'reactivation' then 1 end) as reactivated_customers,
+        count(case when movement_type = 'churn' then 1 end) as churned_customers,
+        count(case when is_active_end then 1 end) as customers_end
     from account_mrr
     group by month
 ),

@@ -11,7 +11,7 @@ monthly as (
     select
         expiry_month,
         count(*) as accounts_expiring,
-        sum(case when is_renewed then 1 else 0 end) as accounts_renewed,
+        count(case when is_renewed then 1 end) as accounts_renewed,
         sum(expiring_arr) as expiring_arr,
         sum(renewed_arr) as renewed_arr,
         sum(successor_arr) as successor_arr

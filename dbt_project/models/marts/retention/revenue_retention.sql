@@ -40,7 +40,7 @@ monthly as (
         month,
         count(*) as cohort_customers,
         sum(starting_mrr) as starting_mrr,
-        sum(case when current_mrr > 0 then 1 else 0 end) as retained_customers,
+        count(case when current_mrr > 0 then 1 end) as retained_customers,
         sum(least(current_mrr, starting_mrr)) as gross_retained_mrr,
         sum(current_mrr) as net_retained_mrr
     from cohort_outcomes
