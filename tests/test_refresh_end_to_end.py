@@ -1,6 +1,8 @@
 """`gtm demo-data` + `gtm refresh` as a user runs them: real processes, real exit codes."""
 
+import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from contextlib import closing
@@ -97,3 +99,37 @@ def test_bad_setting_stops_before_running(tmp_path):
     result = _gtm(["refresh"], env)
     assert result.returncode == 2
     assert "GTM_FISCAL_YEAR_START_MONTH" in result.stderr and "'13'" in result.stderr
+
+
+# A refresh in progress, as far as the lock goes: holds the warehouse's refresh lock for
+# the run "nightly-run-1" until its stdin closes.
+HOLD_THE_LOCK = """
+import sys
+from orchestration.lib.warehouse import refresh_lock
+from orchestration.settings import load_settings
+with refresh_lock(load_settings().lock_path, run_id="nightly-run-1"):
+    print("holding", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_second_refresh_is_turned_away_at_once_naming_the_running_one(tmp_path):
+    env = _env(tmp_path)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        second = _gtm(["refresh"], env)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert second.returncode == 3
+    assert second.stdout == ""  # nothing about this run, nothing about the other one's rows
+    assert "Another refresh is running" in second.stderr
+    assert f"run nightly-run-1, process {holder.pid}, started " in second.stderr
+    started = re.search(r"started (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", second.stderr)
+    assert before <= dt.datetime.fromisoformat(started.group(1)) <= after
+    assert not (tmp_path / "warehouse" / "work.duckdb").exists()

@@ -29,7 +29,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
         self._settings = load_settings()
-        with refresh_lock(self._settings.lock_path):
+        with refresh_lock(self._settings.lock_path, run_id=context.run_id):
             import_gx_in_background()  # the quality gates need it; ingest comes first
             yield self
 
