@@ -11,6 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.lib.dbt_manifest import marts
+from tests.support.older_duckdb import OLDER_DUCKDB, read_with_older_duckdb
+
 GTM = [sys.executable, "-m", "orchestration.cli"]
 AS_OF = "2026-11-26"
 
@@ -54,6 +57,30 @@ def test_refresh_publishes_and_says_where(refreshed):
         ).fetchone()
     assert str(row[0]) == AS_OF
     assert row[1] > 0 and row[2] > row[1]
+
+
+def test_duckdb_1_4_reads_every_published_table_as_this_duckdb_does(refreshed):
+    tmp_path, _, _ = refreshed
+    published = tmp_path / "warehouse" / "published.duckdb"
+    older = read_with_older_duckdb(published)
+    assert older["version"] == OLDER_DUCKDB
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables order by all"
+        ).fetchall()]  # fmt: skip
+        assert {f"marts.{name}" for name in marts()} <= set(tables)  # every mart is published
+        assert sorted(older["tables"]) == tables
+        for table in tables:
+            schema, name = table.split(".")
+            types = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, name],
+            ).fetchall()
+            rows = con.execute(f'select * from "{schema}"."{name}" order by all').fetchall()
+            assert older["tables"][table]["types"] == types, table
+            assert len(older["tables"][table]["rows"]) == len(rows), table
+            assert older["tables"][table]["rows"] == rows, table
 
 
 def test_rows_are_accounted_for_in_the_summary(refreshed):
