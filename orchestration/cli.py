@@ -17,6 +17,8 @@ import click
 
 from orchestration.settings import PROJECT_ROOT, SETTINGS, Settings, SettingsError, load_settings
 
+REFRESH_ALREADY_RUNNING = 3  # exit status of a refresh turned away by a running one
+
 DEMO_MARKER = ".gtm-demo-data"
 
 
@@ -143,7 +145,8 @@ def refresh_command(
 ) -> None:
     """Run the nightly_refresh job now, in this process: ingest, dbt build, checks, publish.
 
-    Exits non-zero, naming the failing step, whenever nothing was published.
+    Exits 1, naming the failing step, whenever nothing was published, and 3 at once,
+    naming the running refresh, when another refresh holds the warehouse.
     """
     settings = _apply_overrides(
         landing_dir=landing_dir, warehouse_dir=warehouse_dir, as_of_date=as_of_date
@@ -152,11 +155,25 @@ def refresh_command(
 
 
 def _refresh(settings: Settings) -> int:
+    from orchestration.lib.warehouse import RefreshAlreadyRunning, new_run_id, refresh_lock
+
+    # Taken before anything is printed: a refresh turned away says only
+    # that (and which refresh holds the warehouse), never a word about that one's rows.
+    run_id = new_run_id()
+    try:
+        with refresh_lock(settings.lock_path, run_id=run_id):
+            return _run_refresh(settings, run_id)
+    except RefreshAlreadyRunning as error:
+        click.echo(f"Error: {error}", err=True)
+        return REFRESH_ALREADY_RUNNING
+
+
+def _run_refresh(settings: Settings, run_id: str) -> int:
     from orchestration.lib.refresh import run_refresh
 
     _ensure_dagster_home()
     click.echo(f"Refreshing as of {settings.as_of_date} from {settings.landing_dir}")
-    outcome = run_refresh(settings)
+    outcome = run_refresh(settings, run_id=run_id)
     click.echo("")
     click.echo(outcome.summary())
     return 0 if outcome.published else 1

@@ -22,6 +22,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DEFAULT_STAGE_MAPPING = DBT_PROJECT_DIR / "seeds" / "stage_mapping.csv"
 ENV_PREFIX = "GTM_"
+# DuckDB 1.4, the long-term-support release, is the oldest that must open published.duckdb.
+DEFAULT_PUBLISHED_STORAGE_VERSION = "v1.4.0"
 
 
 class SettingsError(ValueError):
@@ -126,6 +128,24 @@ def _optional_url(text: str) -> str | None:
     return text
 
 
+def _storage_version(text: str) -> str:
+    """A DuckDB storage version, v1.4.0 or later, that this DuckDB can write."""
+    version = text.strip()
+    match = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)", version)
+    if not match:
+        raise ValueError("must be a DuckDB version written like v1.4.0")
+    if tuple(int(part) for part in match.groups()) < (1, 4, 0):
+        raise ValueError("must be v1.4.0 or later (the oldest DuckDB the published file is tested with)")
+    import duckdb  # here, not at the top: only this setting needs it
+
+    with duckdb.connect() as con:
+        try:
+            con.execute("attach ':memory:' as probe (storage_version ?)", [version])
+        except duckdb.InvalidInputException:
+            raise ValueError(f"is not a storage version DuckDB {duckdb.__version__} can write") from None
+    return version
+
+
 def _today_utc() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
@@ -218,6 +238,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Memory DuckDB may use before spilling to disk (e.g. 4GB).",
     ),
     Setting(
+        "published_storage_version",
+        lambda: DEFAULT_PUBLISHED_STORAGE_VERSION,
+        _storage_version,
+        "DuckDB storage version of published.duckdb: the oldest DuckDB that must open it (v1.4.0 or later).",
+    ),
+    Setting(
         "alert_webhook",
         lambda: "",
         _optional_url,
@@ -247,6 +273,7 @@ class Settings:
     quarantine_share: float
     duckdb_threads: int
     duckdb_memory_limit: str
+    published_storage_version: str
     alert_webhook: str | None = field(repr=False)  # a secret: never in a repr or log
 
     @classmethod

@@ -51,22 +51,15 @@ def test_nightly_job_and_schedule():
     assert schedule.job_name == "nightly_refresh"
 
 
-def test_the_dbt_resource_starts_dbt_without_the_version_subprocess_or_an_in_process_adapter(monkeypatch):
-    import importlib.metadata
-    import subprocess
-
-    from orchestration.defs.resources import dbt_resource
-
-    def no_subprocess(*args, **kwargs):
-        raise AssertionError(f"unexpected subprocess: {args}")
-
-    monkeypatch.setattr(subprocess, "check_output", no_subprocess)
-    dbt = dbt_resource()
-    assert str(dbt._cli_version) == importlib.metadata.version("dbt-core")
-    assert dbt._initialize_dbt_core_adapter(["build"]) is None
-    assert dbt.global_config_flags[-2:] == ["--log-level-file", "warn"]
-
-
 def test_dbt_tests_are_not_dagster_checks_only_the_quality_suites_are():
     names = {key.name for key in _asset_graph().asset_check_keys}
     assert names == {"gx_errors", "gx_warnings"}
+
+
+def test_ingest_is_one_step_that_writes_every_raw_asset():
+    raw_keys = [key for key in _asset_graph().get_all_asset_keys() if key.path[0] == "raw"]
+    assert len(raw_keys) == len(SOURCE_ENTITIES) + 1  # and the stage mapping
+    assert {defs.resolve_assets_def(key).node_def.name for key in raw_keys} == {"raw__sources"}
+    steps = [node.name for node in defs.resolve_job_def("nightly_refresh").nodes_in_topological_order]
+    assert steps[0] == "raw__sources"
+    assert [s for s in steps if s.startswith("raw__")] == ["raw__sources"]

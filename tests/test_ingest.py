@@ -1,4 +1,4 @@
-"""Tests of orchestration.lib.ingest: landed files -> raw and quarantine (docs/landing-contract.md)."""
+"""Tests of the orchestration.lib.ingest package: landed files -> raw and quarantine (docs/landing-contract.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import ingest
 from orchestration.lib.contract import CAMPAIGNS, FX_RATES, OPPORTUNITIES, STAGE_MAPPING
 from orchestration.lib.ingest import (
     IngestResult,
@@ -18,6 +17,7 @@ from orchestration.lib.ingest import (
     SourceContractError,
     ingest_entity,
     ingest_file_entity,
+    load,
 )
 
 LOADED_AT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
@@ -751,7 +751,7 @@ def test_an_accounting_mismatch_raises_and_changes_nothing(con, tmp_path, monkey
     land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
     ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
-    monkeypatch.setattr(ingest, "_write_raw_rows", lambda *args: None)  # a bug losing rows
+    monkeypatch.setattr(load, "write_raw_rows", lambda *args: None)  # a bug losing rows
     with pytest.raises(RowAccountingError, match=r"^crm/campaigns/a.csv: 1 rows read but 0 load"):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]

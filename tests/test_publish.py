@@ -1,13 +1,17 @@
 """The publish swap: a new file replaces the old one whole, readers are never broken."""
 
 import datetime as dt
+import subprocess
 from contextlib import closing
+from decimal import Decimal
 
 import duckdb
 import pytest
 
 from orchestration.lib import publish as publish_module
 from orchestration.lib.publish import publish
+from orchestration.settings import Settings, SettingsError
+from tests.support.older_duckdb import OLDER_DUCKDB, read_with_older_duckdb
 
 
 def _work_db(path, revenue: float):
@@ -105,3 +109,88 @@ def test_this_runs_check_results_are_published_beside_the_marts(tmp_path):
     with closing(duckdb.connect(str(published), read_only=True)) as con:
         rows = con.execute("select run_id, suite, status from marts.check_results order by suite").fetchall()
     assert rows == [("run-1", "raw.crm__accounts", "passed"), ("run-1", "raw.crm__leads", "warned")]
+
+
+def _work_db_of_every_type(path):
+    """One row of each type a mart publishes, at awkward values."""
+    with closing(duckdb.connect(str(path))) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.every_type as select "
+            "9007199254740993::bigint as count_big, "
+            "170141183460469231731687303715884105727::hugeint as count_huge, "
+            "42::integer as months, "
+            "0.1::double as rate, "
+            "-1234567.89::decimal(18, 2) as amount, "
+            "date '2026-11-26' as as_of_date, "
+            "timestamp '2026-11-26 02:00:01.5' as loaded_at, "
+            "'Zürich \"GmbH\"' as account_name, "
+            "true as is_won, "
+            "null::double as no_value"
+        )
+
+
+def test_duckdb_1_4_opens_the_published_file_and_reads_every_type(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db_of_every_type(work)
+    publish(work, published, _record("run-1", 25), storage_version="v1.4.0")
+
+    read = read_with_older_duckdb(published)
+    assert read["version"] == OLDER_DUCKDB
+    table = read["tables"]["marts.every_type"]
+    assert table["types"] == [
+        ("count_big", "BIGINT"),
+        ("count_huge", "HUGEINT"),
+        ("months", "INTEGER"),
+        ("rate", "DOUBLE"),
+        ("amount", "DECIMAL(18,2)"),
+        ("as_of_date", "DATE"),
+        ("loaded_at", "TIMESTAMP"),
+        ("account_name", "VARCHAR"),
+        ("is_won", "BOOLEAN"),
+        ("no_value", "DOUBLE"),
+    ]
+    assert table["rows"] == [
+        (
+            9007199254740993,
+            2**127 - 1,
+            42,
+            0.1,
+            Decimal("-1234567.89"),
+            dt.date(2026, 11, 26),
+            dt.datetime(2026, 11, 26, 2, 0, 1, 500000),
+            'Zürich "GmbH"',
+            True,
+            None,
+        )
+    ]
+    assert [row[2] for row in read["tables"]["marts.publication"]["rows"]] == ["run-1"]
+
+
+def test_the_newest_storage_version_is_one_duckdb_1_4_refuses(tmp_path):
+    """Why the setting exists: a file in DuckDB 2.0's own format does not open in 1.4."""
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    publish(work, published, _record("run-1", 25), storage_version="v2.0.0")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        read_with_older_duckdb(published)
+    assert "version number" in refused.value.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("1.4.0", "must be a DuckDB version written like v1.4.0"),
+        ("v1.3.2", "must be v1.4.0 or later"),
+        ("v9.0.0", "is not a storage version DuckDB"),
+    ],
+)
+def test_a_storage_version_duckdb_1_4_cannot_read_or_this_duckdb_cannot_write_is_refused(value, problem):
+    with pytest.raises(SettingsError, match="GTM_PUBLISHED_STORAGE_VERSION") as refused:
+        Settings.from_env({"GTM_PUBLISHED_STORAGE_VERSION": value})
+    assert problem in str(refused.value)
+
+
+def test_the_storage_version_defaults_to_duckdb_1_4s():
+    assert Settings.from_env({}).published_storage_version == "v1.4.0"
+    assert Settings.from_env({"GTM_PUBLISHED_STORAGE_VERSION": "v1.5.0"}).published_storage_version == "v1.5.0"

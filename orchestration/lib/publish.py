@@ -5,6 +5,10 @@ one, the publication record is appended, the new file is checkpointed, closed an
 fsynced, and only then renamed over the old one. A reader holding the old file
 keeps reading it (it keeps its inode); a failure at any point before the rename
 leaves the old file untouched.
+
+The new file is written in the storage format of the setting published_storage_version
+(by default DuckDB 1.4's), not in the newest one the project's DuckDB knows, so that
+older DuckDBs, and the BI tools and drivers that embed them, can open it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from orchestration.settings import DEFAULT_PUBLISHED_STORAGE_VERSION
 
 PUBLISHED_SCHEMA = "marts"
 PUBLICATION_TABLE = "publication"
@@ -56,15 +62,22 @@ def _literal_row(record: dict[str, Any]) -> tuple[str, list[Any]]:
     return f"select {columns}", list(record.values())
 
 
-def publish(work_db: Path, published_db: Path, record: dict[str, Any]) -> PublishResult:
+def publish(
+    work_db: Path,
+    published_db: Path,
+    record: dict[str, Any],
+    storage_version: str = DEFAULT_PUBLISHED_STORAGE_VERSION,
+) -> PublishResult:
     """Copy every table of `marts` in `work_db` into a new `published_db` and append `record`
     to `marts.publication` (keeping earlier publications from the current published file).
+
+    `storage_version` (e.g. "v1.4.0") is the DuckDB storage format of the new file.
     """
     staging_path = published_db.with_name(f".{published_db.name}.{record['run_id']}.new")
     staging_path.unlink(missing_ok=True)
     published_db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        tables = _write_new_file(work_db, published_db, staging_path, record)
+        tables = _write_new_file(work_db, published_db, staging_path, record, storage_version)
         _fsync(staging_path)
         os.replace(staging_path, published_db)
         _fsync(published_db.parent)
@@ -79,24 +92,27 @@ def publish(work_db: Path, published_db: Path, record: dict[str, Any]) -> Publis
 
 
 def _write_new_file(
-    work_db: Path, published_db: Path, staging_path: Path, record: dict[str, Any]
+    work_db: Path, published_db: Path, staging_path: Path, record: dict[str, Any], storage_version: str
 ) -> list[str]:
-    con = duckdb.connect(str(staging_path))
+    # A file is written in an older storage version only when attached with that option.
+    con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
+        con.execute("attach ? as new (storage_version ?)", [str(staging_path), storage_version])
         con.execute("attach ? as work (read_only)", [str(work_db)])
-        con.execute(f"create schema {PUBLISHED_SCHEMA}")
+        con.execute(f"create schema new.{PUBLISHED_SCHEMA}")
         skipped = (PUBLICATION_TABLE, CHECK_RESULTS_TABLE)
         tables = [t for t in _tables_in(con, "work", PUBLISHED_SCHEMA) if t not in skipped]
         for table in tables:
             con.execute(
-                f"create table {PUBLISHED_SCHEMA}.{_quote(table)} as "
+                f"create table new.{PUBLISHED_SCHEMA}.{_quote(table)} as "
                 f"select * from work.{PUBLISHED_SCHEMA}.{_quote(table)}"
             )
         tables += _write_check_results(con, record["run_id"])
         _write_publication(con, published_db, record)
         con.execute("detach work")
-        con.execute("checkpoint")
+        con.execute("checkpoint new")
+        con.execute("detach new")
     finally:
         con.close()
     return [*tables, PUBLICATION_TABLE]
@@ -108,7 +124,7 @@ def _write_check_results(con: duckdb.DuckDBPyConnection, run_id: str) -> list[st
     if CHECK_RESULTS_TABLE not in _tables_in(con, "work", "audit"):
         return []
     con.execute(
-        f"create table {PUBLISHED_SCHEMA}.{CHECK_RESULTS_TABLE} as "
+        f"create table new.{PUBLISHED_SCHEMA}.{CHECK_RESULTS_TABLE} as "
         f"select * from work.audit.{CHECK_RESULTS_TABLE} where run_id = ? order by all",
         [run_id],
     )
@@ -127,7 +143,7 @@ def _write_publication(
                 f"select * from previous.{PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} union all by name "
             )
     con.execute(
-        f"create table {PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} as "
+        f"create table new.{PUBLISHED_SCHEMA}.{PUBLICATION_TABLE} as "
         f"select * from ({history}{new_row}) order by published_at",
         params,
     )

@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.lib.quality import alerts, dbt_tests
+from orchestration.lib.warehouse import new_run_id, refresh_lock
 from orchestration.settings import Settings
 
 PUBLISH_STEP = "published__warehouse"
@@ -62,31 +63,41 @@ class RefreshOutcome:
         return "\n".join(lines)
 
 
-def run_refresh(settings: Settings, instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
+def run_refresh(
+    settings: Settings, instance: dg.DagsterInstance | None = None, run_id: str | None = None
+) -> RefreshOutcome:
+    """Run the job under the warehouse's refresh lock, and say what happened.
+
+    Raises `RefreshAlreadyRunning` before anything runs when another refresh holds the
+    lock; the outcome (rows per source included) is read while this one still holds it.
+    """
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("nightly_refresh")
-    instance = instance or dg.DagsterInstance.get()
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"progress": {}}},
-        tags={alerts.ALERTED_BY_TAG: "cli"},  # alerted below, not by the failure sensor
-    )
-    outcome = RefreshOutcome(
-        run_id=result.run_id,
-        published=_published(result),
-        published_path=settings.published_db_path,
-    )
-    _read_events(result, outcome)
-    outcome.warned_checks.extend(dbt_tests.warnings(settings.work_db_path, result.run_id))
-    outcome.source_rows = _source_rows(settings.work_db_path)
-    outcome.data_docs = _data_docs(settings, result.run_id)
-    if outcome.published:
-        outcome.tables = _published_tables(settings.published_db_path)
-        outcome.report = _fresh_report(settings)
-    else:
-        outcome.alert = str(alerts.notify(alert_text(outcome), settings.alert_webhook))
+    run_id = run_id or new_run_id()
+    with refresh_lock(settings.lock_path, run_id=run_id):
+        job = defs.resolve_job_def("nightly_refresh")
+        instance = instance or dg.DagsterInstance.get()
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            tags={alerts.ALERTED_BY_TAG: "cli"},  # alerted below, not by the failure sensor
+        )
+        outcome = RefreshOutcome(
+            run_id=result.run_id,
+            published=_published(result),
+            published_path=settings.published_db_path,
+        )
+        _read_events(result, outcome)
+        outcome.warned_checks.extend(dbt_tests.warnings(settings.work_db_path, result.run_id))
+        outcome.source_rows = _source_rows(settings.work_db_path)
+        outcome.data_docs = _data_docs(settings, result.run_id)
+        if outcome.published:
+            outcome.tables = _published_tables(settings.published_db_path)
+            outcome.report = _fresh_report(settings)
+        else:
+            outcome.alert = str(alerts.notify(alert_text(outcome), settings.alert_webhook))
     return outcome
 
 

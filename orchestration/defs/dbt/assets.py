@@ -16,7 +16,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.defs.resources import WarehouseResource, dbt_resource
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.dbt_translator import GtmDbtTranslator
 from orchestration.lib.publish import utc_now
 from orchestration.lib.quality import dbt_tests
@@ -25,27 +26,8 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def ensure_manifest(project: DbtProject) -> None:
-    """Run `dbt parse` (no database, no network) when the manifest is missing or older
-    than any file of the project, so every entry point works from a fresh clone."""
-    manifest = project.manifest_path
-    sources = [
-        p
-        for folder in ("models", "macros", "tests")
-        for p in (project.project_dir / folder).rglob("*")
-        if p.is_file()
-    ] + [project.project_dir / "dbt_project.yml"]
-    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
-        return
-    # Not project.preparer: it builds its own DbtCliResource that looks for `dbt` on PATH.
-    dbt_resource().cli(["--quiet", "parse"], target_path=project.target_path).wait()
-
-
-ensure_manifest(dbt_project)
-
-
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=ensure_manifest(DBT_PROJECT_DIR),  # `dbt parse` when missing or stale
     project=dbt_project,
     dagster_dbt_translator=GtmDbtTranslator(),
 )

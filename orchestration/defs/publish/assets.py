@@ -62,7 +62,9 @@ def published_warehouse(
         **source_row_counts(warehouse),
         **check_counts(warehouse, context.run.run_id),
     }
-    result = publish(settings.work_db_path, settings.published_db_path, record)
+    result = publish(
+        settings.work_db_path, settings.published_db_path, record, settings.published_storage_version
+    )
     context.log.info(f"Published {len(result.tables)} tables to {result.path}")
     # The metrics report is a convenience: failing to render it warns, never un-publishes.
     report = render_after_publish(

@@ -1,0 +1,210 @@
+"""One entity's ingest from start to end, and the transaction that writes its tables.
+
+In one transaction: `raw.<entity>`, `quarantine.<entity>`, this entity's rows of
+`raw._key_conflicts` and `raw._ingest_log` are replaced, and the row accounting is
+checked; a mismatch rolls everything back. Temporary tables live only during the call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.contract import DUCKDB_TYPES, Entity
+from orchestration.lib.ingest.errors import SourceContractError
+from orchestration.lib.ingest.extracts import Extract, drop_rejects_tables, extra_columns, extract_files, open_extract
+from orchestration.lib.ingest.latest_wins import (
+    CONFLICTS_TABLE,
+    WorkTables,
+    find_contested_rows,
+    record_key_conflicts,
+    write_raw_rows,
+)
+from orchestration.lib.ingest.quarantine import write_quarantined_rows
+from orchestration.lib.ingest.results import FileCounts, IngestResult
+from orchestration.lib.ingest.row_accounting import count_rows
+from orchestration.lib.ingest.typed_rows import load_typed_rows
+from orchestration.lib.typing_rules import quote_identifier
+
+LOG_TABLE = "raw._ingest_log"
+
+
+def ingest_entity(
+    con: duckdb.DuckDBPyConnection, entity: Entity, landing_dir: Path, loaded_at: dt.datetime
+) -> IngestResult:
+    """(Re)build `raw.<entity>` and `quarantine.<entity>` from `landing_dir/<source>/<entity>/`.
+
+    Reads every `*.csv` and `*.parquet` file of the folder in byte order of the file
+    names (later files win a key). A missing optional folder (or one without extract
+    files) gives empty tables. Raises `SourceContractError` for a missing required
+    folder, a required folder without extract files, a file without a required column
+    and a file that cannot be read.
+    """
+    folder = Path(landing_dir) / entity.source / entity.name
+    if not folder.is_dir():
+        if entity.optional:
+            return _ingest(con, entity, [], loaded_at)
+        raise SourceContractError(f"{entity.folder}: required folder {folder} is missing")
+    files = extract_files(folder)
+    if not files and not entity.optional:
+        raise SourceContractError(f"{entity.folder}: folder {folder} holds no extract file (*.csv or *.parquet)")
+    named = [(path, f"{entity.folder}/{path.name}") for path in files]
+    return _ingest(con, entity, named, loaded_at)
+
+
+def ingest_file_entity(
+    con: duckdb.DuckDBPyConnection, entity: Entity, files: Sequence[Path], loaded_at: dt.datetime
+) -> IngestResult:
+    """Like `ingest_entity`, for files named directly (the stage mapping CSV).
+
+    The files are read in the order given (a later file wins a key); `_source_file` is
+    the file's name.
+    """
+    if not files:
+        raise SourceContractError(f"{entity.folder}: no extract file given")
+    for path in files:
+        if not Path(path).is_file():
+            raise SourceContractError(f"{entity.folder}: file {path} does not exist")
+    paths = [Path(p) for p in files]
+    names = [p.name for p in paths]
+    if len(set(names)) < len(names):  # same name in different folders: the whole path
+        names = [str(p) for p in paths]
+    return _ingest(con, entity, list(zip(paths, names, strict=True)), loaded_at)
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    files: list[tuple[Path, str]],
+    loaded_at: dt.datetime,
+) -> IngestResult:
+    """Steps 1-3 (package docstring); temporary tables are dropped in any case."""
+    loaded_at = _naive_utc(loaded_at)
+    con.execute("SET TimeZone = 'UTC'")
+    _create_shared_tables(con)
+    extracts: list[Extract] = []
+    work = WorkTables(entity)
+    try:
+        # also keeps raw in (file, row) order
+        with _insertion_order_preserved(con):
+            for index, (path, name) in enumerate(files):
+                extracts.append(open_extract(con, entity, index, path, name))  # dropped in any case
+                extracts[-1] = load_typed_rows(con, entity, extracts[-1])
+            extras = extra_columns(entity, extracts)
+            if extracts:
+                find_contested_rows(con, entity, extracts, extras, work)
+            con.begin()
+            try:
+                per_file, conflicts = _write(con, entity, extracts, extras, work, loaded_at)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+    finally:
+        _drop_temporary_tables(con, work, extracts)
+    return IngestResult(
+        entity=entity.qualified_name,
+        files=tuple(e.name for e in extracts),
+        rows_read=sum(f.rows_read for f in per_file),
+        rows_loaded=sum(f.rows_loaded for f in per_file),
+        rows_quarantined=sum(f.rows_quarantined for f in per_file),
+        duplicates_dropped=sum(f.duplicates_dropped for f in per_file),
+        key_conflicts=conflicts,
+        per_file=tuple(per_file),
+    )
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+@contextmanager
+def _insertion_order_preserved(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Row numbers of CSV files rely on insertion order; turn it on if it was off."""
+    was_on = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    if was_on:
+        yield
+        return
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+
+
+def _create_shared_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {LOG_TABLE} (
+            entity VARCHAR, source_file VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+            rows_quarantined BIGINT, duplicates_dropped BIGINT, loaded_at TIMESTAMP)"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {CONFLICTS_TABLE} (
+            entity VARCHAR, key_value VARCHAR, source_file VARCHAR, rows BIGINT)"""
+    )
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extracts: list[Extract],
+    extras: list[str],
+    work: WorkTables,
+    loaded_at: dt.datetime,
+) -> tuple[list[FileCounts], int]:
+    raw = f"raw.{quote_identifier(entity.qualified_name)}"
+    quarantine = f"quarantine.{quote_identifier(entity.qualified_name)}"
+    extra_defs = [f"{quote_identifier(n)} VARCHAR" for n in extras]
+    raw_defs = [f"{quote_identifier(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {raw} ({", ".join(raw_defs + extra_defs)},
+            _source_file VARCHAR, _source_row BIGINT, _loaded_at TIMESTAMP)"""
+    )
+    quarantine_defs = [f"{quote_identifier(c.name)} VARCHAR" for c in entity.columns]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {quarantine} ({", ".join(quarantine_defs + extra_defs)},
+            _source_file VARCHAR, _source_row BIGINT, _column VARCHAR, _reason VARCHAR,
+            _raw_line VARCHAR, _loaded_at TIMESTAMP)"""
+    )
+    con.execute(f"DELETE FROM {CONFLICTS_TABLE} WHERE entity = ?", [entity.qualified_name])
+    con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
+    if not extracts:
+        return [], 0
+
+    for extract in extracts:
+        write_quarantined_rows(con, entity, extract, quarantine, loaded_at)
+    write_raw_rows(con, entity, extras, work, raw, loaded_at)
+    conflicts = record_key_conflicts(con, entity, work)
+    per_file = count_rows(con, entity, extracts, work, raw, quarantine)
+    con.executemany(
+        f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                entity.qualified_name,
+                f.source_file,
+                f.rows_read,
+                f.rows_loaded,
+                f.rows_quarantined,
+                f.duplicates_dropped,
+                loaded_at,
+            ]
+            for f in per_file
+        ],
+    )
+    return per_file, conflicts
+
+
+def _drop_temporary_tables(con: duckdb.DuckDBPyConnection, work: WorkTables, extracts: list[Extract]) -> None:
+    for kind, name in work.all():
+        con.execute(f"DROP {kind} IF EXISTS {name}")
+    for extract in extracts:
+        con.execute(f"DROP TABLE IF EXISTS {extract.table}")
+        drop_rejects_tables(con, extract)
