@@ -29,10 +29,8 @@ def _identify(suite: str, expectation: dict[str, Any]) -> str:
 
 def build_suite(target: SuiteTarget) -> dict[str, Any]:
     """The suite of `target` as GX writes it to its file."""
-    if target.kind == "source":
-        raw = source_expectations(target)
-    else:
-        raw = mart_expectations(public_marts()[target.table])
+    is_source = target.kind == "source"
+    raw = source_expectations(target) if is_source else mart_expectations(public_marts()[target.table])
     expectations = [{**e, "id": _identify(target.suite, e)} for e in raw]
     ids = [e["id"] for e in expectations]
     repeated = {i for i in ids if ids.count(i) > 1}
