@@ -50,9 +50,7 @@ def _range(mart: Mart, column: str, range_name: str) -> dict[str, Any]:
     if range_name not in RANGES:
         raise MartRuleError(f"marts.{mart.name}.{column}: meta.range {range_name!r} is not one of {sorted(RANGES)}")
     bounds, meaning = RANGES[range_name]
-    return expectation(
-        "expect_column_values_to_be_between", {"column": column, **bounds}, ERROR, f"{column} {meaning}"
-    )
+    return expectation("expect_column_values_to_be_between", {"column": column, **bounds}, ERROR, f"{column} {meaning}")
 
 
 def _period_rules(period: str) -> list[dict[str, Any]]:
