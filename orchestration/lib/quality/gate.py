@@ -12,6 +12,10 @@ How a run goes:
   in-memory GX context whose only SQL datasource is the work database, opened
   read-only through duckdb-engine. Every expectation runs as SQL in DuckDB; results
   are asked for as SUMMARY (counts and at most EXAMPLE_ROWS examples).
+- A suite whose table does not exist is one failed error expectation naming the suite
+  and the table (`missing_table`): a renamed or unbuilt table never publishes unchecked.
+- A failed row-level expectation shows its example rows with the row's key (the
+  suite target's `key`: the entity key, or the mart's grain), see `_keyed_examples`.
 - The engine is disposed before `evaluate` returns, so the file is free for the next
   writer (DuckDB allows one writing process, and no reader beside it).
 - Validation results are kept under `<warehouse>/gx/` and rendered as GX Data Docs in
