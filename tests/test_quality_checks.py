@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.definitions import defs
 from orchestration.defs.quality.checks import ERROR_CHECK, WARN_CHECK, check_results
-from orchestration.lib.quality.gate import ExpectationOutcome, GateReport, SuiteOutcome
+from orchestration.lib.quality.gate import ExpectationOutcome, GateReport, SuiteOutcome, missing_table
 from orchestration.lib.quality.suites import MART_TARGETS, SOURCE_TARGETS, Severity
 
 
@@ -70,12 +70,14 @@ def test_a_failed_suite_reports_its_failing_expectations_with_counts_and_example
     assert (warn.check_name, warn.passed, warn.severity) == (WARN_CHECK, True, dg.AssetCheckSeverity.WARN)
 
 
-def test_a_skipped_suite_passes_and_says_why():
-    target = MART_TARGETS[0]
-    suite = SuiteOutcome(target, skipped="mart not built: marts.commercial_ratio does not exist")
-    results = list(check_results(_report(suite), suite))
-    assert [r.passed for r in results] == [True, True]
-    assert all("mart not built" in r.description for r in results)
+def test_a_suite_whose_table_is_missing_fails_its_blocking_check_naming_the_table():
+    target = next(t for t in MART_TARGETS if t.table == "commercial_ratio")
+    suite = SuiteOutcome(target, (missing_table(target),))
+    error, warn = check_results(_report(suite), suite)
+    assert (error.check_name, error.passed) == (ERROR_CHECK, False)
+    assert "suite marts.commercial_ratio" in error.description
+    assert "table marts.commercial_ratio does not exist" in error.description
+    assert warn.passed
 
 
 def _failed_run(instance: dg.DagsterInstance, tags: dict | None = None):

@@ -152,15 +152,21 @@ def test_five_percent_unparseable_spend_is_quarantined_and_blocks(warehouse):
     warehouse.assert_blocked(outcome, "raw/finance__spend", "quarantine", "'12,50' is not a decimal")
 
 
-def test_unmapped_crm_stage_blocks_naming_the_stage(warehouse):
+# -- blocked at the dbt build: the rules whose one home is a dbt test ----------------
+
+
+def test_unmapped_crm_stage_blocks_at_the_dbt_build_naming_the_stage(warehouse):
     path, rows = warehouse.csv_rows("crm/opportunities")
     rows[3]["stage"] = "Legal Review"
     warehouse.write_csv(path, rows)
     outcome = warehouse.refresh()
-    warehouse.assert_blocked(outcome, "raw/crm__opportunities", "Legal Review", "stage mapping")
+    summary = warehouse.assert_blocked(
+        outcome, "gtm_dbt_models", "assert_every_crm_stage_mapped", "crm_stage=Legal Review"
+    )
+    assert "source_quality_gate" not in summary  # coverage is dbt's, not the source suites'
 
 
-def test_eur_amount_without_a_rate_blocks_and_alerts_the_webhook(warehouse, monkeypatch):
+def test_eur_amount_without_a_rate_blocks_at_the_dbt_build_and_alerts_the_webhook(warehouse, monkeypatch):
     from tests.support.webhook import SECRET
     from tests.support.webhook import LocalWebhook as _Webhook
 
@@ -170,7 +176,9 @@ def test_eur_amount_without_a_rate_blocks_and_alerts_the_webhook(warehouse, monk
     with _Webhook() as hook:
         monkeypatch.setenv("GTM_ALERT_WEBHOOK", hook.url)
         outcome = warehouse.refresh()
-    summary = warehouse.assert_blocked(outcome, "raw/finance__spend", "EUR", "2023-03-15")
+    summary = warehouse.assert_blocked(
+        outcome, "gtm_dbt_models", "assert_every_amount_converts", "currency=EUR", "2023-03-15"
+    )
     ((alert, _),) = hook.received
     assert "NOT published" in alert["text"] and "EUR" in alert["text"]
     assert SECRET not in summary and SECRET not in str(outcome.alert)
@@ -263,33 +271,69 @@ def test_mql_before_created_is_a_warning_and_published(noted_run):
 # -- blocked at the mart gate ------------------------------------------------------
 
 
-def test_broken_mrr_identity_blocks_publish(warehouse, monkeypatch):
+def _dbt_build_then(warehouse: Warehouse, monkeypatch, corrupt: str, retest: str | None = None) -> None:
+    """After dbt's build, run `corrupt` on the work database (a stand-in for a model bug);
+    with `retest`, then run that dbt test again and let its result be the step's."""
     from dagster_dbt import DbtCliResource
 
     original = DbtCliResource.cli
+    db = warehouse.dir / "work.duckdb"
 
-    class Broken:
-        def __init__(self, invocation, db: Path) -> None:
-            self.invocation, self.db = invocation, db
+    class Corrupted:
+        def __init__(self, resource, args, kwargs) -> None:
+            self.resource, self.args, self.kwargs = resource, args, kwargs
+            self.build = original(resource, args, **kwargs)
+            self.final = self.build
 
-        def __getattr__(self, name):  # everything else: the real invocation's
-            return getattr(self.invocation, name)
+        def __getattr__(self, name):  # everything else: the build invocation's
+            return getattr(self.build, name)
 
         def stream(self):
-            yield from self.invocation.stream()
-            # dbt has finished building (and testing) the marts: break the identity.
-            with closing(duckdb.connect(str(self.db))) as con:
-                con.execute(
-                    "update marts.mrr_movements set ending_mrr = ending_mrr + 1000 "
-                    "where month = (select max(month) from marts.mrr_movements)"
+            yield from self.build.stream()
+            with closing(duckdb.connect(str(db))) as con:
+                con.execute(corrupt)
+            if retest:
+                vars_at = self.args.index("--vars")
+                self.final = original(
+                    self.resource,
+                    ["test", "--select", retest, *self.args[vars_at : vars_at + 2]],
+                    target_path=self.kwargs["target_path"],
+                    raise_on_error=False,
                 )
+                self.final.wait()
 
-    def cli(self, args, **kwargs):
-        return Broken(original(self, args, **kwargs), warehouse.dir / "work.duckdb")
+        def get_error(self):
+            return self.final.get_error()
 
-    monkeypatch.setattr(DbtCliResource, "cli", cli)
+    monkeypatch.setattr(DbtCliResource, "cli", lambda self, args, **kwargs: Corrupted(self, args, kwargs))
+
+
+def test_broken_mrr_identity_blocks_at_the_dbt_test_naming_the_month(warehouse, monkeypatch):
+    # The identity's one home is dbt's assert_mrr_movements_identity: a model bug that
+    # breaks it fails the dbt step, naming the month.
+    _dbt_build_then(
+        warehouse,
+        monkeypatch,
+        "update marts.mrr_movements set ending_mrr = ending_mrr + 1000 "
+        "where month = (select max(month) from marts.mrr_movements)",
+        retest="assert_mrr_movements_identity",
+    )
     outcome = warehouse.refresh()
-    warehouse.assert_blocked(outcome, "marts/mrr_movements", "MRR identity")
+    warehouse.assert_blocked(
+        outcome, "gtm_dbt_models", "assert_mrr_movements_identity", "failure=month identity", "month=2026-11-01"
+    )
+
+
+def test_a_published_range_broken_after_the_build_blocks_at_the_mart_gate(warehouse, monkeypatch):
+    # The published contract (meta.range in the yml) is the mart suites': a positive churn
+    # blocks publish, naming the month (the grain) and the value.
+    _dbt_build_then(
+        warehouse,
+        monkeypatch,
+        "update marts.mrr_movements set churned_mrr = 1000 where month = (select max(month) from marts.mrr_movements)",
+    )
+    outcome = warehouse.refresh()
+    warehouse.assert_blocked(outcome, "marts/mrr_movements", "churned_mrr is not positive", '"month": "2026-11-01"')
 
 
 # -- killed, rerun; a reader holds the published file meanwhile ----------------------

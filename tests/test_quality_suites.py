@@ -1,14 +1,17 @@
-"""The suite files: one per source entity and mart, loadable, every expectation with a severity."""
+"""The suite files: one per source entity and public mart, the generator's output exactly,
+loadable, every expectation with a severity."""
 
 import datetime as dt
 import json
+import subprocess
+import sys
 
 import pytest
 
 from orchestration.lib.contract import ENTITIES_BY_NAME
-from orchestration.lib.quality import generate_suites
+from orchestration.lib.dbt_manifest import public_marts
 from orchestration.lib.quality.suites import (
-    MART_NAMES,
+    MART_TARGETS,
     RUN_PARAMETERS,
     SQL_EXPECTATION_TYPE,
     SUITES_DIR,
@@ -21,7 +24,9 @@ from orchestration.lib.quality.suites import (
     severity_of,
     sql_literal,
 )
-from orchestration.settings import EXPECTATIONS_DIR
+from orchestration.lib.quality.suites_gen.__main__ import main as generator_main
+from orchestration.lib.quality.suites_gen.suite_files import write_suites
+from orchestration.settings import EXPECTATIONS_DIR, PROJECT_ROOT
 
 
 def _suite_files():
@@ -29,8 +34,9 @@ def _suite_files():
 
 
 def test_a_suite_file_per_source_entity_and_per_mart():
-    expected = {f"raw.{name}" for name in ENTITIES_BY_NAME} | {f"marts.{m}" for m in MART_NAMES}
+    expected = {f"raw.{name}" for name in ENTITIES_BY_NAME} | {f"marts.{m}" for m in public_marts()}
     assert set(_suite_files()) == expected == set(TARGETS_BY_SUITE)
+    assert {t.key for t in MART_TARGETS} >= {("month",), ("period_grain", "period_start")}
     assert (EXPECTATIONS_DIR / "great_expectations.yml").exists()
 
 
@@ -69,19 +75,39 @@ def test_no_setting_is_frozen_into_a_suite_file():
         assert literal not in text, literal
 
 
-def test_the_generator_is_deterministic(tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    generate_suites.generate(first)
-    generate_suites.generate(second)
-    files = sorted(p.relative_to(first) for p in first.rglob("*.json"))
-    assert len(files) == len(TARGETS_BY_SUITE)
-    for relative in files:
-        assert (first / relative).read_text() == (second / relative).read_text()
-    # Without --force existing files are left alone (they are edited by hand).
-    (first / files[0]).write_text("{}")
-    assert generate_suites.generate(first) == []
-    assert (first / files[0]).read_text() == "{}"
-    assert generate_suites.differing(first) == [str(files[0].with_suffix("")).replace("/", ".")]
+def test_the_committed_suite_files_are_the_generators_output():
+    """The drift test: a hand edit, or a contract or mart yml changed without
+    regenerating, fails here naming the file."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "orchestration.lib.quality.suites_gen", "--check"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_check_names_each_drifted_file_and_exits_non_zero(tmp_path, capsys):
+    written = write_suites(tmp_path)
+    assert len(written) == len(TARGETS_BY_SUITE)
+    assert write_suites(tmp_path) == []  # deterministic: a second run changes nothing
+    assert generator_main(["--check", "--dir", str(tmp_path)]) == 0
+    edited = tmp_path / "raw" / "crm__leads.json"
+    edited.write_text(edited.read_text().replace('"warn"', '"error"', 1))
+    (tmp_path / "marts" / "renewals.json").unlink()
+    (tmp_path / "marts" / "old_mart.json").write_text("{}")
+    capsys.readouterr()
+    assert generator_main(["--check", "--dir", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"{tmp_path}/marts/renewals.json: missing",
+        f"{tmp_path}/raw/crm__leads.json: differs from the generated suite",
+        f"{tmp_path}/marts/old_mart.json: no suite target (a removed entity or mart?)",
+    ]
+    assert generator_main(["--dir", str(tmp_path)]) == 0
+    assert generator_main(["--check", "--dir", str(tmp_path)]) == 0
+    assert not (tmp_path / "marts" / "old_mart.json").exists()
 
 
 def test_render_query_fills_parameters_and_keeps_batch():

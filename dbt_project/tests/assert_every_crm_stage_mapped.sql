@@ -2,7 +2,9 @@
     the stage history must be in the stage mapping (exact match). A missing stage is a
     data-quality failure, never a guess. Returns each unmapped stage with how many
     opportunities carry it and where it was seen. All rows are checked, whatever
-    their dates. -#}
+    their dates. The failing rows are stored, so the refresh names the stages. -#}
+{{ config(store_failures=true) }}
+
 with stage_mapping as (
     select crm_stage from {{ ref('stg_config__stage_mapping') }}
 ),

@@ -8,6 +8,8 @@
     2. ending_mrr = next month's starting_mrr, exactly: per account and per month; the
        customer counts carry over the same way, and the mart's starting_mrr is the sum
        of the accounts' starting_mrr. -#}
+{{ config(store_failures=true) }}
+
 {%- set half_a_cent = 0.005 -%}
 {%- set float_tolerance = 0.000001 -%}
 {%- set relative_tolerance = 0.000000000001 -%}

@@ -86,5 +86,5 @@ def _record_tests(
         if outcome.status == "warned":
             context.log.warning(f"dbt test warned: {outcome.problem}")
     if error is not None:
-        lines = dbt_tests.failed_nodes(run_results, manifest)
+        lines = dbt_tests.failed_nodes(run_results, manifest, settings.work_db_path)
         raise dg.Failure(description=dbt_tests.failure_description(lines, log_path)) from error

@@ -18,7 +18,6 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.defs.dbt.assets import gtm_dbt_models
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.quality import gate
 from orchestration.lib.quality.suites import (
@@ -71,16 +70,6 @@ def check_results(report: gate.GateReport, suite: gate.SuiteOutcome) -> Iterator
         metadata: dict[str, Any] = {"suite": suite.target.suite}
         if report.data_docs_index:
             metadata["data_docs"] = dg.MetadataValue.path(str(report.data_docs_index))
-        if suite.skipped:
-            yield dg.AssetCheckResult(
-                asset_key=asset_key(suite.target),
-                check_name=check_name,
-                passed=True,
-                severity=dagster_severity,
-                description=f"skipped: {suite.skipped}",
-                metadata={**metadata, "skipped": suite.skipped},
-            )
-            continue
         evaluated = suite.with_severity(severity)
         failures = suite.failures(severity)
         metadata["expectations"] = len(evaluated)
@@ -117,18 +106,11 @@ def _describe(suite: gate.SuiteOutcome, failures: list[gate.ExpectationOutcome],
     return f"{len(failures)} of {total} failed in {suite.target.suite}: {shown}{more}"
 
 
-def build_quality_checks(
-    targets: Sequence[SuiteTarget],
-    name: str,
-    description: str,
-    checked: Sequence[SuiteTarget] | None = None,
-) -> dg.AssetChecksDefinition:
-    """One step evaluating the suites of `targets`; the suites of `checked` (default:
-    all) report as asset checks, the others only in the log, audit and Data Docs."""
+def build_quality_checks(targets: Sequence[SuiteTarget], name: str, description: str) -> dg.AssetChecksDefinition:
+    """One step evaluating the suites of `targets`, each reporting as two asset checks."""
     targets = tuple(targets)
-    checked = tuple(checked if checked is not None else targets)
 
-    @dg.multi_asset_check(specs=_specs(checked), name=name, description=description)
+    @dg.multi_asset_check(specs=_specs(targets), name=name, description=description)
     def _quality_gate(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
@@ -140,23 +122,12 @@ def build_quality_checks(
         context.log.info(
             f"{len(targets)} suites in {report.seconds:.1f}s: {counts['passed']} expectations "
             f"passed, {counts['warned']} warned, {counts['failed']} failed"
-            + (f", {counts['skipped']} suite(s) skipped" if counts["skipped"] else "")
             + (f"; Data Docs: {report.data_docs_index}" if report.data_docs_index else "")
         )
         for suite in report.suites:
-            if suite.skipped:
-                context.log.warning(f"{suite.target.suite}: {suite.skipped}")
-            if suite.target in checked:
-                yield from check_results(report, suite)
+            yield from check_results(report, suite)
 
     return _quality_gate
-
-
-def _modelled_marts() -> list[SuiteTarget]:
-    """Mart suites whose mart is a model of the dbt project. A mart not modelled yet has
-    no asset to put checks on: its suite is still run and reported 'mart not built'."""
-    keys = set(gtm_dbt_models.keys)
-    return [t for t in MART_TARGETS if asset_key(t) in keys]
 
 
 source_quality_gate = build_quality_checks(
@@ -168,15 +139,14 @@ source_quality_gate = build_quality_checks(
     ),
 )
 
-quality_checks: list[dg.AssetChecksDefinition] = [source_quality_gate]
-if _modelled_marts():
-    mart_quality_gate = build_quality_checks(
-        MART_TARGETS,
-        name="mart_quality_gate",
-        description=(
-            "Great Expectations mart suites (expectations/expectations/marts/) over the marts, "
-            "evaluated in DuckDB after the dbt build and before publish."
-        ),
-        checked=_modelled_marts(),
-    )
-    quality_checks.append(mart_quality_gate)
+# MART_TARGETS are the dbt project's public models, so each has an asset to check.
+mart_quality_gate = build_quality_checks(
+    MART_TARGETS,
+    name="mart_quality_gate",
+    description=(
+        "Great Expectations mart suites (expectations/expectations/marts/) over the marts, "
+        "evaluated in DuckDB after the dbt build and before publish."
+    ),
+)
+
+quality_checks: list[dg.AssetChecksDefinition] = [source_quality_gate, mart_quality_gate]

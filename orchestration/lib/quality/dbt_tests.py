@@ -31,6 +31,7 @@ STATUSES: dict[str, Status] = {
     "skipped": "skipped",
 }
 MAX_NAMED = 5
+EXAMPLE_ROWS = 3  # stored failing rows shown per failed test
 
 
 @dataclass(frozen=True)
@@ -91,16 +92,42 @@ def _tested_asset(
     return ", ".join(asset_of(nodes[m]) for m in models) or node["name"]
 
 
-def failed_nodes(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> list[str]:
-    """Models that errored and blocking tests that failed, one line each."""
+def failed_nodes(run_results: Mapping[str, Any], manifest: Mapping[str, Any], work_db: Path | None = None) -> list[str]:
+    """Models that errored and blocking tests that failed, one line each; a test that
+    stores its failing rows (`store_failures`) shows the first few of them, read from
+    `work_db`, so the line names what is wrong (the stage, the currency, the month)."""
     lines = []
     for result in run_results.get("results", []):
         if result.get("status") not in ("error", "fail"):
             continue
         node = manifest["nodes"].get(result["unique_id"], {})
         kind = node.get("resource_type", "node")
-        lines.append(f"{kind} {node.get('name', result['unique_id'])}: {_one_line(result.get('message'))}")
+        line = f"{kind} {node.get('name', result['unique_id'])}: {_one_line(result.get('message'))}"
+        relation = result.get("relation_name") if kind == "test" else None
+        if work_db is not None and relation:
+            examples = stored_failures(work_db, relation)
+            if examples:
+                line += " e.g. " + "; ".join(_row_text(row) for row in examples)
+        lines.append(line)
     return lines
+
+
+def stored_failures(work_db: Path, relation: str, limit: int = EXAMPLE_ROWS) -> list[dict[str, Any]]:
+    """The first `limit` rows a test stored (dbt's `store_failures` table), as dicts;
+    none when the table cannot be read."""
+    if not work_db.exists():
+        return []
+    try:
+        with contextlib.closing(duckdb.connect(str(work_db), read_only=True)) as con:
+            cursor = con.execute(f"select * from {relation} limit {int(limit)}")
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error:
+        return []
+
+
+def _row_text(row: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in row.items())
 
 
 def failure_description(lines: list[str], log_path: Path) -> str:

@@ -12,6 +12,10 @@ How a run goes:
   in-memory GX context whose only SQL datasource is the work database, opened
   read-only through duckdb-engine. Every expectation runs as SQL in DuckDB; results
   are asked for as SUMMARY (counts and at most EXAMPLE_ROWS examples).
+- A suite whose table does not exist is one failed error expectation naming the suite
+  and the table (`missing_table`): a renamed or unbuilt table never publishes unchecked.
+- A failed row-level expectation shows its example rows with the row's key (the
+  suite target's `key`: the entity key, or the mart's grain), see `_keyed_examples`.
 - The engine is disposed before `evaluate` returns, so the file is free for the next
   writer (DuckDB allows one writing process, and no reader beside it).
 - Validation results are kept under `<warehouse>/gx/` and rendered as GX Data Docs in
@@ -85,7 +89,6 @@ class ExpectationOutcome:
 class SuiteOutcome:
     target: SuiteTarget
     expectations: tuple[ExpectationOutcome, ...] = ()
-    skipped: str | None = None  # why the suite was not evaluated
 
     def with_severity(self, severity: Severity) -> list[ExpectationOutcome]:
         return [e for e in self.expectations if e.severity is severity]
@@ -106,10 +109,8 @@ class GateReport:
         return next(s for s in self.suites if s.target.suite == name)
 
     def counts(self) -> dict[str, int]:
-        counts = {"passed": 0, "warned": 0, "failed": 0, "skipped": 0}
+        counts = {"passed": 0, "warned": 0, "failed": 0}
         for suite in self.suites:
-            if suite.skipped:
-                counts["skipped"] += 1
             for e in suite.expectations:
                 counts[e.status] += 1
         return counts
@@ -124,10 +125,9 @@ def evaluate(settings: Settings, targets: Sequence[SuiteTarget], run_id: str) ->
     evaluated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     existing = _existing_tables(settings.work_db_path)
     present = [t for t in targets if t.qualified_table in existing]
-    skipped = {
-        t.suite: SuiteOutcome(t, skipped=_missing_reason(t)) for t in targets if t.qualified_table not in existing
+    outcomes: dict[str, SuiteOutcome] = {
+        t.suite: SuiteOutcome(t, (missing_table(t),)) for t in targets if t.qualified_table not in existing
     }
-    outcomes: dict[str, SuiteOutcome] = dict(skipped)
     docs_index = None
     if present:
         previous = previous_publication_counts(settings.published_db_path)
@@ -142,10 +142,25 @@ def evaluate(settings: Settings, targets: Sequence[SuiteTarget], run_id: str) ->
     )
 
 
-def _missing_reason(target: SuiteTarget) -> str:
-    if target.kind == "mart":
-        return f"mart not built: {target.qualified_table} does not exist in the work database"
-    return f"table not found: {target.qualified_table} does not exist in the work database"
+MISSING_TABLE_TYPE = "table_exists"
+
+
+def missing_table(target: SuiteTarget) -> ExpectationOutcome:
+    """A suite whose table does not exist fails (a renamed or unbuilt table must not
+    publish unchecked), naming the suite and the table."""
+    return ExpectationOutcome(
+        suite=target.suite,
+        asset="/".join(target.asset_path),
+        expectation_id=MISSING_TABLE_TYPE,
+        expectation_type=MISSING_TABLE_TYPE,
+        description=f"The table {target.qualified_table} of suite {target.suite} exists in the work database.",
+        severity=Severity.ERROR,
+        status="failed",
+        observed_value=(
+            f"table {target.qualified_table} does not exist, so suite {target.suite} checked nothing "
+            "(renamed, dropped or not built?)"
+        ),
+    )
 
 
 def _existing_tables(work_db: Path) -> set[str]:
@@ -213,6 +228,7 @@ def _validate(
     )
     try:
         definitions = []
+        batches: dict[str, Any] = {}
         file_ids: dict[str, dict[str, str]] = {}
         for target in targets:
             parameters = run_parameters(settings, previous.get(target.table))
@@ -221,6 +237,7 @@ def _validate(
             file_ids[target.suite] = {e.id: ids[i] for i, e in enumerate(suite.expectations)}
             asset = datasource.add_table_asset(name=target.suite, table_name=target.table, schema_name=target.schema)
             batch = asset.add_batch_definition_whole_table(name="whole table")
+            batches[target.suite] = batch
             definitions.append(
                 context.validation_definitions.add(gx.ValidationDefinition(name=target.suite, data=batch, suite=suite))
             )
@@ -235,17 +252,66 @@ def _validate(
         # One build for the whole step (a checkpoint's UpdateDataDocsAction rebuilds the
         # site once per validation): the new validation pages and the index.
         context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=list(result.run_results))
+        by_suite = {r.suite_name: r for r in result.run_results.values()}
+        keyed = {t.suite: _keyed_examples(gx, batches[t.suite], t, by_suite[t.suite].results) for t in targets}
     finally:
         _dispose(datasource)
     outcomes: dict[str, SuiteOutcome] = {}
-    by_suite = {r.suite_name: r for r in result.run_results.values()}
     for target in targets:
-        validation = by_suite[target.suite]
         outcomes[target.suite] = SuiteOutcome(
             target,
-            tuple(_outcome(target, r, file_ids[target.suite]) for r in validation.results),
+            tuple(
+                _outcome(target, r, file_ids[target.suite], keyed[target.suite]) for r in by_suite[target.suite].results
+            ),
         )
     return outcomes
+
+
+def _row_domain(kwargs: dict[str, Any]) -> bool:
+    """Whether an expectation judges single rows by columns of the table (so an
+    offending row has a key to name)."""
+    return any(k in kwargs for k in ("column", "column_list", "column_A"))
+
+
+def _keyed_examples(gx: Any, batch_definition: Any, target: SuiteTarget, results: Sequence[Any]) -> dict[str, list]:
+    """Example rows of each failed row-level expectation with the target's key beside the
+    offending values ({"lead_id": "L2", "mql_at": ..., "created_at": ...}), by expectation id.
+
+    GX names a row's key only when asked (`unexpected_index_column_names`), and asking
+    costs one more query per expectation; so only the failed ones are validated again,
+    asking for it. A key column that is missing leaves the plain examples."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    failed = [
+        r.expectation_config
+        for r in results
+        if not r.success
+        and r.expectation_config.type != SQL_EXPECTATION_TYPE
+        and _row_domain(r.expectation_config.kwargs)
+    ]
+    if not failed or not target.key:
+        return {}
+    suite = gx.ExpectationSuite(name=f"{target.suite} (keys of failed rows)")
+    for config in failed:
+        copy = config.to_json_dict()
+        for field_name in ("id", "rendered_content", "meta", "severity", "description", "notes"):
+            copy.pop(field_name, None)
+        suite.add_expectation(ExpectationConfiguration(**copy).to_domain_obj())
+    result_format = {
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": EXAMPLE_ROWS,
+        "unexpected_index_column_names": list(target.key),
+    }
+    try:
+        validation = batch_definition.get_batch().validate(suite, result_format=result_format)
+    except Exception:  # the first pass's examples still say what is wrong
+        return {}
+    keyed: dict[str, list] = {}
+    for config, rerun in zip(failed, validation.results, strict=True):
+        rows = (rerun.result or {}).get("partial_unexpected_index_list")
+        if rows:
+            keyed[config.id] = rows
+    return keyed
 
 
 def _run_context(settings: Settings, run_id: str) -> Any:
@@ -321,7 +387,9 @@ def _dispose(datasource: Any) -> None:
                 engine.dispose()
 
 
-def _outcome(target: SuiteTarget, result: Any, file_ids: dict[str, str]) -> ExpectationOutcome:
+def _outcome(
+    target: SuiteTarget, result: Any, file_ids: dict[str, str], keyed: dict[str, list] | None = None
+) -> ExpectationOutcome:
     config = result.expectation_config
     severity = severity_of(config.meta, f"suite {target.suite}, expectation {config.id}")
     info = result.exception_info or {}
@@ -334,7 +402,11 @@ def _outcome(target: SuiteTarget, result: Any, file_ids: dict[str, str]) -> Expe
                 error = _first_line(value.get("exception_message"))
                 break
     details = result.result or {}
-    examples = details.get("partial_unexpected_list") or (details.get("details") or {}).get("unexpected_rows", [])
+    examples = (
+        (keyed or {}).get(config.id)
+        or details.get("partial_unexpected_list")
+        or (details.get("details") or {}).get("unexpected_rows", [])
+    )
     if result.success:
         status: Status = "passed"
     else:
@@ -406,24 +478,6 @@ def write_audit_rows(work_db: Path, run_id: str, suites: Sequence[str], rows: li
 
 def _audit_rows(report: GateReport) -> Iterable[list[Any]]:
     for suite in report.suites:
-        asset = "/".join(suite.target.asset_path)
-        if suite.skipped:
-            yield [
-                report.run_id,
-                suite.target.suite,
-                asset,
-                None,
-                None,
-                suite.skipped,
-                None,
-                "skipped",
-                None,
-                None,
-                "[]",
-                None,
-                report.evaluated_at,
-            ]
-            continue
         for e in suite.expectations:
             observed = None if e.observed_value is None else _short(e.observed_value, 1000)
             yield [
