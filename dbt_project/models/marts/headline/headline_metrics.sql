@@ -49,7 +49,7 @@ arr_growth as (
         max(year_ago.month) as window_start,
         max(latest.month) as window_end
     from latest_mrr as latest
-    inner join mrr as year_ago
+    left join mrr as year_ago
         on year_ago.month = cast(latest.month - interval 12 month as date)
 ),
 

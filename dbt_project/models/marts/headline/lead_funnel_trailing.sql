@@ -25,7 +25,7 @@ trailing_window as (
 ),
 
 in_window as (
-    select lead_funnel.*, trailing_window.*
+    select lead_funnel.*
     from lead_funnel
     inner join trailing_window
         on lead_funnel.cohort_month between trailing_window.first_cohort_month
@@ -35,9 +35,6 @@ in_window as (
 summed as (
     select
         coalesce(channel, '(all channels)') as channel,
-        min(first_cohort_month) as first_cohort_month,
-        min(last_cohort_month) as last_cohort_month,
-        min(cohort_months) as cohort_months,
         sum(leads) as leads,
         sum(mqls) as mqls,
         sum(sqls) as sqls,
@@ -71,6 +68,7 @@ final as (
         case when opportunities > 0 then 1.0 * won / opportunities end as win_rate,
         case when leads > 0 then 1.0 * won / leads end as lead_to_won_rate
     from summed
+    cross join trailing_window
 )
 
 select * from final
