@@ -43,6 +43,13 @@ TABLES: dict[str, str] = {
     "renewals": """expiry_month date, accounts_expiring bigint, accounts_renewed bigint, logo_renewal_rate double,
         expiring_arr double, renewed_arr double, successor_arr double, gross_renewal_rate double,
         net_renewal_rate double, is_mature boolean""",
+    "headline_metrics": """metric varchar, value double, numerator double, denominator double,
+        compared_value double, window_start date, window_end date""",
+    "lead_funnel_trailing": """channel varchar, first_cohort_month date, last_cohort_month date,
+        cohort_months bigint, leads bigint, mqls bigint, sqls bigint, opportunities bigint, won bigint,
+        won_amount double, mql_rate double, sql_rate double, opportunity_rate double, win_rate double,
+        lead_to_won_rate double""",
+    "commercial_ratio_bands": "band varchar, band_order bigint, lower_bound double, upper_bound double",
     "fct_opportunities": """opportunity_id varchar, segment varchar, opportunity_type varchar, is_won boolean,
         close_month date, sales_cycle_days integer""",
     "publication": """published_at timestamp, as_of_date date, run_id varchar, reporting_currency varchar,
@@ -127,6 +134,25 @@ def _rows() -> dict[str, list[tuple[Any, ...]]]:
         (D("2026-09-01"), 6, 6, 1.0, 6000.0, 6000.0, 6600.0, 1.0, 1.1, True),
         (D("2026-11-01"), 5, 1, 0.2, 5000.0, 1000.0, 1000.0, 0.2, 0.2, False),
     ]
+    # The headline marts, worked out from the rows above. MRR ends Nov 2026 at 1205 and
+    # Nov 2025 at 185; renewals: the mature Aug and Sep 2026; the latest TTM ratio (0.72,
+    # TTM-2026-10) against TTM-2025-10 (0.9); lead funnel: the mature Jun and Jul 2026.
+    headline = [
+        ("arr", 12 * 1205.0, None, None, None, D("2026-11-01"), D("2026-11-01")),
+        ("arr_growth", 1205 / 185 - 1, None, None, 12 * 185.0, D("2025-11-01"), D("2026-11-01")),
+        ("logo_renewal_rate", 0.9, 9.0, 10.0, None, D("2026-08-01"), D("2026-09-01")),
+        ("gross_renewal_rate", 0.89, 8900.0, 10000.0, None, D("2026-08-01"), D("2026-09-01")),
+        ("net_renewal_rate", 0.99, 9900.0, 10000.0, None, D("2026-08-01"), D("2026-09-01")),
+        ("commercial_ratio_ttm_change", 0.72 - 0.9, None, None, 0.9, D("2025-11-01"), D("2026-10-31")),
+    ]
+    window = (D("2026-06-01"), D("2026-07-01"), 2)
+    trailing_funnel = [
+        ("paid_search", *window, 200, 80, 40, 20, 8, 8000.0, 0.4, 0.5, 0.5, 0.4, 0.04),
+        ("referral", *window, 20, 16, 12, 10, 6, 6000.0, 0.8, 0.75, 10 / 12, 0.6, 0.3),
+        ("(all channels)", *window, 220, 96, 52, 30, 14, 14000.0, 96 / 220, 52 / 96, 30 / 52, 14 / 30, 14 / 220),
+    ]
+    bands = [("unsustainable", 1, None, 0.75), ("balanced", 2, 0.75, 1.25), ("efficient", 3, 1.25, 1.5),
+             ("under_invested", 4, 1.5, None)]
     opportunities = [
         ("O1", "SMB", "new_business", True, D("2026-09-01"), 30),
         ("O2", "SMB", "new_business", True, D("2026-10-01"), 50),
@@ -146,7 +172,8 @@ def _rows() -> dict[str, list[tuple[Any, ...]]]:
     return {
         "commercial_ratio": ratio, "lead_funnel": funnel, "opportunity_funnel": stages, "win_rates": wins,
         "channel_efficiency": channels, "mrr_movements": mrr, "revenue_retention": retention,
-        "renewals": renewals, "fct_opportunities": opportunities, "publication": publication,
+        "renewals": renewals, "headline_metrics": headline, "lead_funnel_trailing": trailing_funnel,
+        "commercial_ratio_bands": bands, "fct_opportunities": opportunities, "publication": publication,
         "check_results": check_results,
     }  # fmt: skip
 

@@ -175,56 +175,64 @@ def commercial_ratio(db: PublishedFile) -> dict[str, list[dict[str, Any]]]:
     return grains
 
 
+# -- headline metrics and bands --------------------------------------------------------
+
+BAND_COLUMNS = ("band", "band_order", "lower_bound", "upper_bound")
+HEADLINE_COLUMNS = ("metric", "value", "numerator", "denominator", "compared_value", "window_start", "window_end")
+
+
+def headline_metrics(db: PublishedFile) -> dict[str, dict[str, Any]]:
+    """Each row of marts.headline_metrics by its metric."""
+    db.require("headline_metrics", *HEADLINE_COLUMNS)
+    rows = db.rows(f"select {', '.join(HEADLINE_COLUMNS)} from {SCHEMA}.headline_metrics")
+    return {r["metric"]: r for r in rows}
+
+
+def band_thresholds(db: PublishedFile) -> tuple[float, float, float]:
+    """The thresholds t1, t2, t3 this file was published with: the upper bounds of its
+    three lower bands (marts.commercial_ratio_bands)."""
+    db.require("commercial_ratio_bands", *BAND_COLUMNS)
+    bounds = [r["upper_bound"] for r in db.rows(
+        f"select upper_bound from {SCHEMA}.commercial_ratio_bands where upper_bound is not null order by band_order"
+    )]
+    if len(bounds) != 3:
+        raise NotAvailable(f"{SCHEMA}.commercial_ratio_bands does not hold three thresholds.")
+    return bounds[0], bounds[1], bounds[2]
+
+
 # -- lead funnel -----------------------------------------------------------------------
 
 FUNNEL_STAGES = (("leads", "Lead"), ("mqls", "MQL"), ("sqls", "SQL"), ("opportunities", "Opportunity"),
                  ("won", "Won"))
+# The rate of each stage after the first: its count over the stage before.
+STAGE_RATES = {"mqls": "mql_rate", "sqls": "sql_rate", "opportunities": "opportunity_rate", "won": "win_rate"}
+ALL_CHANNELS = "(all channels)"
+TRAILING_FUNNEL_COLUMNS = (
+    "channel", "first_cohort_month", "last_cohort_month", "cohort_months", "leads", "mqls", "sqls",
+    "opportunities", "won", "won_amount", "mql_rate", "sql_rate", "opportunity_rate", "win_rate",
+    "lead_to_won_rate",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class LeadFunnel:
-    cohorts: list[dt.date]  # the mature cohort months summed, oldest first
+    first: dt.date | None  # the window of mature cohort months summed (None: no mature cohort yet)
+    last: dt.date | None
+    cohort_months: int
     channels: list[dict[str, Any]]  # per channel: counts and rates, best lead_to_won first
     total: dict[str, Any]
     trend: list[float | None] = field(default_factory=list)  # lead_to_won of each mature cohort (last 24)
 
 
-def _funnel_rates(row: dict[str, Any]) -> dict[str, Any]:
-    row["mql_rate"] = _rate(row["mqls"], row["leads"])
-    row["sql_rate"] = _rate(row["sqls"], row["mqls"])
-    row["opportunity_rate"] = _rate(row["opportunities"], row["sqls"])
-    row["win_rate"] = _rate(row["won"], row["opportunities"])
-    row["lead_to_won_rate"] = _rate(row["won"], row["leads"])
-    return row
-
-
-def lead_funnel(db: PublishedFile, months: int = WINDOW_MONTHS) -> LeadFunnel:
-    db.require("lead_funnel", "cohort_month", "channel", "leads", "mqls", "sqls", "opportunities", "won",
-               "won_amount", "is_mature")
-    cohorts = [
-        r["cohort_month"]
-        for r in db.rows(
-            f"select distinct cohort_month from {SCHEMA}.lead_funnel where is_mature "
-            "order by cohort_month desc limit ?",
-            [months],
-        )
-    ][::-1]
-    if not cohorts:
-        return LeadFunnel(cohorts=[], channels=[], total={})
-    sums = (
-        "sum(leads)::bigint as leads, sum(mqls)::bigint as mqls, sum(sqls)::bigint as sqls, "
-        "sum(opportunities)::bigint as opportunities, sum(won)::bigint as won, sum(won_amount) as won_amount"
-    )
-    window = "cohort_month between ? and ?"
-    channels = [
-        _funnel_rates(r)
-        for r in db.rows(
-            f"select channel, {sums} from {SCHEMA}.lead_funnel where {window} group by channel",
-            [cohorts[0], cohorts[-1]],
-        )
-    ]
+def lead_funnel(db: PublishedFile) -> LeadFunnel:
+    db.require("lead_funnel_trailing", *TRAILING_FUNNEL_COLUMNS)
+    db.require("lead_funnel", "cohort_month", "lead_to_won_rate", "leads", "won", "is_mature")
+    rows = db.rows(f"select {', '.join(TRAILING_FUNNEL_COLUMNS)} from {SCHEMA}.lead_funnel_trailing")
+    total = next((r for r in rows if r["channel"] == ALL_CHANNELS), None)
+    if total is None or total["first_cohort_month"] is None:
+        return LeadFunnel(first=None, last=None, cohort_months=0, channels=[], total={})
+    channels = [r for r in rows if r["channel"] != ALL_CHANNELS]
     channels.sort(key=lambda r: (r["lead_to_won_rate"] is None, -(r["lead_to_won_rate"] or 0), r["channel"]))
-    (total,) = db.rows(f"select {sums} from {SCHEMA}.lead_funnel where {window}", [cohorts[0], cohorts[-1]])
     trend = [
         _rate(r["won"], r["leads"])
         for r in db.rows(
@@ -232,7 +240,8 @@ def lead_funnel(db: PublishedFile, months: int = WINDOW_MONTHS) -> LeadFunnel:
             "group by cohort_month order by cohort_month desc limit 24"
         )
     ][::-1]
-    return LeadFunnel(cohorts=cohorts, channels=channels, total=_funnel_rates(total), trend=trend)
+    return LeadFunnel(first=total["first_cohort_month"], last=total["last_cohort_month"],
+                      cohort_months=total["cohort_months"], channels=channels, total=total, trend=trend)
 
 
 # -- opportunity funnel ----------------------------------------------------------------
@@ -246,13 +255,14 @@ class OpportunityFunnel:
     types: list[str]
 
 
-def opportunity_funnel(db: PublishedFile, mature: Sequence[dt.date], as_of: dt.date | None) -> OpportunityFunnel:
+def opportunity_funnel(db: PublishedFile, mature: tuple[dt.date, dt.date] | None,
+                       as_of: dt.date | None) -> OpportunityFunnel:
     """Stage conversion over the same mature cohort months as the lead funnel (else the
     twelve cohort months ending at least 90 days before as_of_date)."""
     db.require("opportunity_funnel", "cohort_month", "opportunity_type", "stage", "stage_order", "entered",
                "advanced", "won", "lost", "open", "median_days_to_next")
     if mature:
-        first, last = mature[0], mature[-1]
+        first, last = mature
     else:
         cutoff = (as_of or dt.date.max) - dt.timedelta(days=90)
         months = [
@@ -430,19 +440,3 @@ RENEWAL_COLUMNS = (
 def renewals(db: PublishedFile) -> list[dict[str, Any]]:
     db.require("renewals", *RENEWAL_COLUMNS)
     return db.rows(f"select {', '.join(RENEWAL_COLUMNS)} from {SCHEMA}.renewals order by expiry_month")
-
-
-def trailing_renewals(rows: list[dict[str, Any]], months: int = WINDOW_MONTHS) -> dict[str, Any] | None:
-    """The last `months` mature expiry months summed, rates recomputed from the sums."""
-    mature = [r for r in rows if r["is_mature"]][-months:]
-    if not mature:
-        return None
-    total = {
-        key: sum(r[key] or 0 for r in mature)
-        for key in ("accounts_expiring", "accounts_renewed", "expiring_arr", "renewed_arr", "successor_arr")
-    }
-    total["logo_renewal_rate"] = _rate(total["accounts_renewed"], total["accounts_expiring"])
-    total["gross_renewal_rate"] = _rate(total["renewed_arr"], total["expiring_arr"])
-    total["net_renewal_rate"] = _rate(total["successor_arr"], total["expiring_arr"])
-    total["first"], total["last"] = mature[0]["expiry_month"], mature[-1]["expiry_month"]
-    return total

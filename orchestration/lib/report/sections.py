@@ -40,7 +40,7 @@ BAND_NAMES = {"unsustainable": "unsustainable", "balanced": "balanced", "efficie
 @dataclass
 class Context:
     db: q.PublishedFile
-    thresholds: tuple[float, float, float]
+    thresholds: tuple[float, float, float] | None  # as published (marts.commercial_ratio_bands); None: not recorded
     now: dt.datetime
     publication: q.Publication | None = None
     cache: dict[str, Any] = field(default_factory=dict)
@@ -79,22 +79,9 @@ class Context:
 # -- bands ----------------------------------------------------------------------------
 
 
-def classify(value: float | None, thresholds: tuple[float, float, float]) -> str | None:
-    """The band of a commercial ratio (METRICS.md): a threshold belongs to the lower band."""
-    if value is None:
-        return None
-    t1, t2, t3 = thresholds
-    value = round(value, 10)
-    if value < t1:
-        return "unsustainable"
-    if value <= t2:
-        return "balanced"
-    if value <= t3:
-        return "efficient"
-    return "under_invested"
-
-
-def ratio_bands(thresholds: tuple[float, float, float]) -> list[Band]:
+def ratio_bands(thresholds: tuple[float, float, float] | None) -> list[Band]:
+    if thresholds is None:
+        return []
     t1, t2, t3 = thresholds
     return [
         Band(None, t1, BAND_STYLES["unsustainable"][1], f"unsustainable < {t1:g}"),
@@ -104,7 +91,9 @@ def ratio_bands(thresholds: tuple[float, float, float]) -> list[Band]:
     ]
 
 
-def band_legend(thresholds: tuple[float, float, float]) -> str:
+def band_legend(thresholds: tuple[float, float, float] | None) -> str:
+    if thresholds is None:
+        return ""
     return legend([(band.label, band.color, "box") for band in ratio_bands(thresholds)])
 
 
@@ -160,20 +149,25 @@ def headline(ctx: Context) -> tuple[str, list[Kpi]]:
     verdict: list[str] = []
     story: list[str] = []
     kpis: list[Kpi] = []
-    t1, t2, t3 = ctx.thresholds
     gauge_colors = [BAND_STYLES[b][0] for b in ("unsustainable", "balanced", "efficient", "under_invested")]
     currency = fmt.symbol(ctx.currency).strip()
+    metrics = _try(lambda: ctx.data("headline", lambda: q.headline_metrics(ctx.db)))
+
+    def gauge(ratio: float, label: str) -> str:
+        if ctx.thresholds is None:
+            return ""
+        return charts.band_gauge(ratio, ctx.thresholds, gauge_colors, label=label)
 
     mrr = _try(lambda: ctx.data("mrr", lambda: q.mrr_movements(ctx.db)))
     if mrr:
         last = mrr[-1]
-        year_ago = mrr[-13] if len(mrr) >= 13 else None
-        arr = ctx.money(last["ending_mrr"] * 12)
-        if year_ago and year_ago["ending_mrr"]:
-            growth = last["ending_mrr"] / year_ago["ending_mrr"] - 1
-            verdict.append(f"ARR {'up' if growth >= 0 else 'down'} {fmt.pct(abs(growth), 0)} in a year to {arr}")
-        else:
-            verdict.append(f"ARR {arr}")
+        arr = (metrics or {}).get("arr", {}).get("value")
+        growth = (metrics or {}).get("arr_growth", {}).get("value")
+        if arr is not None and growth is not None:
+            verdict.append(f"ARR {'up' if growth >= 0 else 'down'} {fmt.pct(abs(growth), 0)} in a year to "
+                           f"{ctx.money(arr)}")
+        elif arr is not None:
+            verdict.append(f"ARR {ctx.money(arr)}")
         story.append(f"{fmt.count(last['customers_end'])} paying accounts ({fmt.month(last['month'])}).")
 
     grains = _try(lambda: ctx.data("ratio", lambda: q.commercial_ratio(ctx.db)))
@@ -189,26 +183,24 @@ def headline(ctx: Context) -> tuple[str, list[Kpi]]:
                 f"Commercial ratio {fy['period_label']}", fmt.ratio(fy["commercial_ratio"]),
                 sub=f"revenue growth {ctx.money(fy['revenue_growth'])} on S&amp;M {ctx.money(fy['sm_expense'])}",
                 color=BAND_STYLES.get(fy["band"], (GREY,))[0], badge=" " + band_pill(fy["band"]),
-                extra=charts.band_gauge(fy["commercial_ratio"], ctx.thresholds, gauge_colors,
-                                        label=f"{fy['period_label']} on the bands"),
+                extra=gauge(fy["commercial_ratio"], f"{fy['period_label']} on the bands"),
             ))
         else:
             kpis.append(Kpi("Commercial ratio (fiscal year)", fmt.MISSING,
                             sub="no complete fiscal year with a prior year yet"))
         if ttm:
-            before = next((r for r in ttm_rows if r["period_start"] == _shift_months(ttm["period_start"], -12)), None)
+            change = (metrics or {}).get("commercial_ratio_ttm_change")
             trend, direction = "", ""
-            if before and before["commercial_ratio"] is not None:
-                delta = ttm["commercial_ratio"] - before["commercial_ratio"]
+            if change and change["value"] is not None and change["window_end"] == ttm["period_end"]:
+                delta, before = change["value"], change["compared_value"]
                 arrow = "▲" if delta > 0 else "▼" if delta < 0 else "■"
-                trend = f"{arrow} {fmt.signed_ratio(delta)} vs a year earlier ({fmt.ratio(before['commercial_ratio'])})"
-                direction = f", {'down' if delta < 0 else 'up'} from {before['commercial_ratio']:.2f} a year earlier"
+                trend = f"{arrow} {fmt.signed_ratio(delta)} vs a year earlier ({fmt.ratio(before)})"
+                direction = f", {'down' if delta < 0 else 'up'} from {before:.2f} a year earlier"
             kpis.append(Kpi(
                 "Commercial ratio TTM", fmt.ratio(ttm["commercial_ratio"]),
                 sub=f"12 months to {fmt.month(ttm['period_end'])}" + (f" · {trend}" if trend else ""),
                 color=BAND_STYLES.get(ttm["band"], (GREY,))[0], badge=" " + band_pill(ttm["band"]),
-                extra=charts.band_gauge(ttm["commercial_ratio"], ctx.thresholds, gauge_colors,
-                                        label=f"{ttm['period_label']} on the bands"),
+                extra=gauge(ttm["commercial_ratio"], f"{ttm['period_label']} on the bands"),
             ))
             if ttm["band"] in VERDICTS:
                 text = f"{VERDICTS[ttm['band']]}: TTM commercial ratio {ttm['commercial_ratio']:.2f}{direction}"
@@ -221,7 +213,8 @@ def headline(ctx: Context) -> tuple[str, list[Kpi]]:
             story.append(
                 f"Over the 12 months to {fmt.month(ttm['period_end'])} each {currency}1 of sales &amp; marketing "
                 f"bought <b>{currency}{ttm['commercial_ratio']:.2f}</b> of new annual revenue: "
-                f"<b>{escape(BAND_NAMES.get(ttm['band'], ttm['band'] or ''))}</b> (bands at {t1:g} / {t2:g} / {t3:g})."
+                f"<b>{escape(BAND_NAMES.get(ttm['band'], ttm['band'] or ''))}</b>"
+                + (" (bands at {:g} / {:g} / {:g}).".format(*ctx.thresholds) if ctx.thresholds else ".")
             )
         else:
             kpis.append(Kpi("Commercial ratio TTM", fmt.MISSING, sub="needs two years of data"))
@@ -253,27 +246,28 @@ def headline(ctx: Context) -> tuple[str, list[Kpi]]:
         kpis.append(_missing_kpi("Gross revenue retention", "revenue_retention"))
 
     renewal_rows = _try(lambda: ctx.data("renewals", lambda: q.renewals(ctx.db)))
-    if renewal_rows is not None:
-        trailing = q.trailing_renewals(renewal_rows)
-        if trailing:
-            window = fmt.months_between(trailing["first"], trailing["last"])
-            renewed, expiring = fmt.count(trailing["accounts_renewed"]), fmt.count(trailing["accounts_expiring"])
-            mature = [r["logo_renewal_rate"] for r in renewal_rows if r["is_mature"]][-24:]
-            kpis.append(Kpi("Logo renewal rate", fmt.pct(trailing["logo_renewal_rate"]),
-                            sub=f"{renewed} of {expiring} accounts with contracts expiring {window} renewed",
-                            color=PURPLE,
-                            extra=charts.sparkline(mature, PURPLE, label="Logo renewal rate by expiry month")))
-            story.append(f"<b>{fmt.pct(trailing['logo_renewal_rate'], 0)}</b> of expiring accounts renewed.")
-        else:
-            kpis.append(Kpi("Logo renewal rate", fmt.MISSING, sub="no mature expiry month yet"))
-    else:
+    logo = (metrics or {}).get("logo_renewal_rate")
+    if renewal_rows is None:
         kpis.append(_missing_kpi("Logo renewal rate", "renewals"))
+    elif metrics is None:
+        kpis.append(_missing_kpi("Logo renewal rate", "headline_metrics"))
+    elif logo and logo["window_end"] is not None:
+        window = fmt.months_between(logo["window_start"], logo["window_end"])
+        renewed, expiring = fmt.count(logo["numerator"]), fmt.count(logo["denominator"])
+        mature = [r["logo_renewal_rate"] for r in renewal_rows if r["is_mature"]][-24:]
+        kpis.append(Kpi("Logo renewal rate", fmt.pct(logo["value"]),
+                        sub=f"{renewed} of {expiring} accounts with contracts expiring {window} renewed",
+                        color=PURPLE,
+                        extra=charts.sparkline(mature, PURPLE, label="Logo renewal rate by expiry month")))
+        story.append(f"<b>{fmt.pct(logo['value'], 0)}</b> of expiring accounts renewed.")
+    else:
+        kpis.append(Kpi("Logo renewal rate", fmt.MISSING, sub="no mature expiry month yet"))
 
     funnel = _try(lambda: ctx.data("lead_funnel", lambda: q.lead_funnel(ctx.db)))
     if funnel is not None:
-        if funnel.cohorts:
+        if funnel.first:
             total = funnel.total
-            window = fmt.months_between(funnel.cohorts[0], funnel.cohorts[-1])
+            window = fmt.months_between(funnel.first, funnel.last)
             kpis.append(Kpi("Lead-to-won rate", fmt.pct(total["lead_to_won_rate"], 2),
                             sub=f"{fmt.count(total['won'])} won of {fmt.count(total['leads'])} leads in the mature "
                                 f"cohorts {window}",
@@ -311,9 +305,8 @@ def _try(load: Callable[[], Any]) -> Any:
 
 def commercial_ratio_section(ctx: Context) -> Section:
     grains = ctx.data("ratio", lambda: q.commercial_ratio(ctx.db))
-    t1, t2, t3 = ctx.thresholds
     bands = ratio_bands(ctx.thresholds)
-    include = [0.0, t3 * 1.15]
+    include = [0.0, ctx.thresholds[2] * 1.15] if ctx.thresholds else [0.0]
     body: list[str] = []
 
     ttm = grains.get("ttm", [])
@@ -362,26 +355,20 @@ def commercial_ratio_section(ctx: Context) -> Section:
     body.append(table(["fiscal year", "revenue", "prior revenue", "growth", "marketing", "sales", "S&M expense",
                        "ratio", "band", "complete"], rows, text_columns=(0, 8, 9)))
 
-    mismatched = [
-        r["period_label"] for g in grains.values() for r in g
-        if r["band"] is not None and classify(r["commercial_ratio"], ctx.thresholds) != r["band"]
-    ]
-    thresholds_note = (
-        f"Bands drawn at {t1:g} / {t2:g} / {t3:g}: the thresholds (<code>GTM_BAND_THRESHOLDS</code>) of the process "
-        "that built this report; the band names in the table are the ones published."
-    )
-    if mismatched:
-        thresholds_note += (
-            f" <b>{len(mismatched)} published period(s) carry a band these thresholds would not give</b> "
-            f"({escape(', '.join(mismatched[:5]))}{'…' if len(mismatched) > 5 else ''}): the file was published with "
-            "other thresholds."
-        )
-    body.append(f'<p class="note">{thresholds_note}</p>')
+    if ctx.thresholds:
+        t1, t2, t3 = ctx.thresholds
+        body.append(f'<p class="note">Bands at {t1:g} / {t2:g} / {t3:g}: the thresholds this file was published with '
+                    "(<code>marts.commercial_ratio_bands</code>), which gave each period its band.</p>")
+        reading = (f" Below {t1:g} the growth does not pay for the spend; above {t3:g} the company could afford to "
+                   "spend more.")
+    else:
+        body.append('<p class="note">This file does not record its band thresholds (published by an older '
+                    "version): the bands are not drawn; the band names in the table are the ones published.</p>")
+        reading = ""
     return Section(
         "commercial-ratio", "Commercial ratio",
         lede="Revenue growth divided by the sales &amp; marketing expense that produced it (<code>marts."
-        f"commercial_ratio</code>, {METRICS_DOC} “Commercial ratio”). Below {t1:g} the growth does not pay for the "
-        f"spend; above {t3:g} the company could afford to spend more.",
+        f"commercial_ratio</code>, {METRICS_DOC} “Commercial ratio”).{reading}",
         body="".join(body),
     )
 
@@ -439,18 +426,18 @@ def growth_section(ctx: Context) -> Section:
 
 def lead_funnel_section(ctx: Context) -> Section:
     funnel: q.LeadFunnel = ctx.data("lead_funnel", lambda: q.lead_funnel(ctx.db))
-    if not funnel.cohorts:
+    if not funnel.first:
         return Section("lead-funnel", "Lead funnel and conversion by channel",
                        lede="No lead cohort is mature yet (<code>is_mature</code>): come back once the first cohort "
                        "is old enough.")
-    window = fmt.months_between(funnel.cohorts[0], funnel.cohorts[-1])
+    window = fmt.months_between(funnel.first, funnel.last)
     total = funnel.total
     bars = []
     previous = None
     for key, name in q.FUNNEL_STAGES:
         note = ""
         if previous is not None:
-            note = f"{fmt.pct(q._rate(total[key], total[previous]))} of {dict(q.FUNNEL_STAGES)[previous]}"
+            note = f"{fmt.pct(total[q.STAGE_RATES[key]])} of {dict(q.FUNNEL_STAGES)[previous]}"
         bars.append(HBar(name, total[key], TEAL, note))
         previous = key
     funnel_svg = charts.hbar_chart(bars, fmt.count, label="Lead funnel, mature cohorts", width=560,
@@ -480,17 +467,18 @@ def lead_funnel_section(ctx: Context) -> Section:
                       rows, row_classes=[""] * (len(rows) - 1) + ["total"]))
     return Section(
         "lead-funnel", "Lead funnel and conversion by channel",
-        lede=f"Leads created in the {len(funnel.cohorts)} latest mature cohort months ({window}; a cohort is mature "
-        "once it is <code>funnel_maturity_days</code> old), all segments, from <code>marts.lead_funnel</code>. Rates "
-        f"are recomputed from the summed counts, as {METRICS_DOC} “Lead funnel” defines them.",
+        lede=f"Leads created in the {funnel.cohort_months} latest mature cohort months ({window}; a cohort is mature "
+        "once it is <code>funnel_maturity_days</code> old), all segments, from <code>marts.lead_funnel_trailing"
+        f"</code>. Rates are recomputed from the summed counts, as {METRICS_DOC} “Lead funnel” defines them.",
         body="".join(body),
     )
 
 
 def opportunity_funnel_section(ctx: Context) -> Section:
-    mature: list[dt.date] = []
+    mature: tuple[dt.date, dt.date] | None = None
     with contextlib.suppress(q.NotAvailable):
-        mature = ctx.data("lead_funnel", lambda: q.lead_funnel(ctx.db)).cohorts
+        lead_funnel = ctx.data("lead_funnel", lambda: q.lead_funnel(ctx.db))
+        mature = (lead_funnel.first, lead_funnel.last) if lead_funnel.first else None
     funnel = q.opportunity_funnel(ctx.db, mature, ctx.as_of)
     if not funnel.stages:
         return Section("opportunity-funnel", "Opportunity stages: conversion and time in stage",
@@ -731,14 +719,17 @@ def renewals_section(ctx: Context) -> Section:
         "successors (net, green, may pass 100%); hollow points: window still open.", title="ARR renewed",
         legend=legend([("gross renewal", BLUE, "line"), ("net renewal", GREEN, "dash")]),
     ), "</div>"]
-    trailing = q.trailing_renewals(rows)
-    if trailing:
+    metrics: dict[str, dict[str, Any]] = {}
+    with contextlib.suppress(q.NotAvailable):
+        metrics = ctx.data("headline", lambda: q.headline_metrics(ctx.db))
+    logo, gross, net = (metrics.get(m) for m in ("logo_renewal_rate", "gross_renewal_rate", "net_renewal_rate"))
+    if logo and gross and net and logo["window_end"] is not None:
         body.append(
-            f'<p class="note">Last 12 mature months ({fmt.months_between(trailing["first"], trailing["last"])}): '
-            f'{fmt.count(trailing["accounts_renewed"])} of {fmt.count(trailing["accounts_expiring"])} accounts renewed '
-            f'({fmt.pct(trailing["logo_renewal_rate"])}); {ctx.money(trailing["renewed_arr"])} of '
-            f'{ctx.money(trailing["expiring_arr"])} expiring ARR kept ({fmt.pct(trailing["gross_renewal_rate"])}), '
-            f'{ctx.money(trailing["successor_arr"])} signed ({fmt.pct(trailing["net_renewal_rate"])}).</p>'
+            f'<p class="note">Last 12 mature months ({fmt.months_between(logo["window_start"], logo["window_end"])}): '
+            f'{fmt.count(logo["numerator"])} of {fmt.count(logo["denominator"])} accounts renewed '
+            f'({fmt.pct(logo["value"])}); {ctx.money(gross["numerator"])} of '
+            f'{ctx.money(gross["denominator"])} expiring ARR kept ({fmt.pct(gross["value"])}), '
+            f'{ctx.money(net["numerator"])} signed ({fmt.pct(net["value"])}).</p>'
         )
     table_rows = [
         [fmt.month(r["expiry_month"]), fmt.count(r["accounts_expiring"]), fmt.count(r["accounts_renewed"]),
