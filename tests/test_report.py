@@ -267,10 +267,7 @@ def test_the_console_check_catches_errors(chromium, tmp_path):
 
 @pytest.mark.parametrize("which", ["demo", "tiny"])
 def test_the_report_renders_in_chromium_and_is_not_blank(which, demo, tiny, chromium, tmp_path):
-    if which == "demo":
-        page = demo[0].report_path
-    else:
-        page = build_report(tiny, tmp_path / "report.html", now=NOW).path
+    page = demo[0].report_path if which == "demo" else build_report(tiny, tmp_path / "report.html", now=NOW).path
     rendered = browser.render(chromium, page, tmp_path / "shot.png", tmp_path / "profile")
     assert rendered.console == [], rendered.console
     image = read_png(rendered.screenshot)

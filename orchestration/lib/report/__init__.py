@@ -23,7 +23,9 @@ from pathlib import Path
 
 from orchestration.lib.report import fmt
 from orchestration.lib.report import queries as q
-from orchestration.lib.report.sections import SECTION_IDS, Context, build_sections, headline
+from orchestration.lib.report.context import Context
+from orchestration.lib.report.headline import headline
+from orchestration.lib.report.sections import SECTION_IDS, build_sections
 from orchestration.lib.report.template import Page, render_page
 
 __all__ = ["SECTION_IDS", "ReportResult", "build_report", "render_after_publish",
