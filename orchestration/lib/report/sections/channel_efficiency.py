@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from orchestration.lib.report import charts, fmt
 from orchestration.lib.report import queries as q
 from orchestration.lib.report.charts import HBar
@@ -14,11 +12,10 @@ from orchestration.lib.report.template import Section, figure, table
 
 
 def channel_section(ctx: Context) -> Section:
-    eff = q.channel_efficiency(ctx.db, ctx.as_of)
+    eff = q.channel_efficiency(ctx.db)
     if not eff.channels:
         return Section("channel-efficiency", "Channel efficiency", lede="No complete fiscal quarter yet.")
-    first, last = eff.quarters[0], eff.quarters[-1]
-    window = fmt.months_between(first, _shift_months(last, 2))
+    window = fmt.months_between(eff.first, eff.last)
     ros = charts.hbar_chart(
         [HBar(c["channel"], c["return_on_spend"], GREEN,
               f"{ctx.money(c['won_amount'])} on {ctx.money(c['spend'])}") for c in eff.channels],
@@ -46,13 +43,10 @@ def channel_section(ctx: Context) -> Section:
                        "return"], rows))
     return Section(
         "channel-efficiency", "Channel efficiency",
-        lede=f"The last {len(eff.quarters)} complete fiscal quarters ({window}) of <code>marts.channel_efficiency"
-        "</code>: all marketing and sales spend by channel (salaries and other spend without a channel are "
+        lede=f"The last {eff.quarters} complete fiscal quarters ({window}) of <code>marts.channel_efficiency"
+        "</code> (summed in <code>marts.channel_efficiency_trailing</code>): all marketing and sales spend by "
+        "channel (salaries and other spend without a channel are "
         "“(unattributed)”), against the leads created in those quarters and their outcomes to date.",
         body="".join(body),
     )
 
-
-def _shift_months(month: dt.date, months: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-
 from orchestration.lib.report import charts, fmt
 from orchestration.lib.report import queries as q
 from orchestration.lib.report.charts import HBar, Series
@@ -65,11 +62,7 @@ def lead_funnel_section(ctx: Context) -> Section:
 
 
 def opportunity_funnel_section(ctx: Context) -> Section:
-    mature: tuple[dt.date, dt.date] | None = None
-    with contextlib.suppress(q.NotAvailable):
-        lead_funnel = ctx.data("lead_funnel", lambda: q.lead_funnel(ctx.db))
-        mature = (lead_funnel.first, lead_funnel.last) if lead_funnel.first else None
-    funnel = q.opportunity_funnel(ctx.db, mature, ctx.as_of)
+    funnel = q.opportunity_funnel(ctx.db)
     if not funnel.stages:
         return Section("opportunity-funnel", "Opportunity stages: conversion and time in stage",
                        lede="No opportunity cohort is old enough yet.")
@@ -82,7 +75,7 @@ def opportunity_funnel_section(ctx: Context) -> Section:
         fmt.count, label="Opportunities entering and advancing from each stage", width=560, height=250,
     )
     days_svg = charts.hbar_chart(
-        [HBar(s["stage"], s["typical_days"], PURPLE, f"→ {fmt.pct(s['conversion_rate'], 0)} advance")
+        [HBar(s["stage"], s["typical_days_to_next"], PURPLE, f"→ {fmt.pct(s['conversion_rate'], 0)} advance")
          for s in funnel.stages],
         fmt.days, label="Typical days to the next stage", width=560, label_width=110,
     )
@@ -101,7 +94,7 @@ def opportunity_funnel_section(ctx: Context) -> Section:
     rows = []
     for s in funnel.stages:
         row = [s["stage"], fmt.count(s["entered"]), fmt.count(s["advanced"]), fmt.pct(s["conversion_rate"]),
-               fmt.count(s["won"]), fmt.count(s["lost"]), fmt.count(s["open"]), fmt.days(s["typical_days"])]
+               fmt.count(s["won"]), fmt.count(s["lost"]), fmt.count(s["open"]), fmt.days(s["typical_days_to_next"])]
         row += [fmt.pct(funnel.by_type[t].get(s["stage_order"])) for t in funnel.types]
         rows.append(row)
     body.append(table(headers, rows))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Any
 
 from orchestration.lib.report import charts, fmt
@@ -18,10 +19,11 @@ MOVEMENTS = (("new_mrr", "new", GREEN), ("reactivation_mrr", "reactivation", TEA
              ("churned_mrr", "churn", RED))
 
 
-def _waterfall(ctx: Context, rows: list[dict[str, Any]], title: str, guide: str) -> str:
-    steps = [Step(f"start {fmt.month_short(rows[0]['month'])}", rows[0]["starting_mrr"], "total")]
-    steps += [Step(name, sum(r[key] for r in rows)) for key, name, _ in MOVEMENTS]
-    steps.append(Step(f"end {fmt.month_short(rows[-1]['month'])}", rows[-1]["ending_mrr"], "total"))
+def _waterfall(ctx: Context, bridge: dict[str, Any], first: dt.date, last: dt.date, title: str, guide: str) -> str:
+    """From starting to ending MRR through the movements of `bridge` (a month, or a sum of months)."""
+    steps = [Step(f"start {fmt.month_short(first)}", bridge["starting_mrr"], "total")]
+    steps += [Step(name, bridge[key]) for key, name, _ in MOVEMENTS]
+    steps.append(Step(f"end {fmt.month_short(last)}", bridge["ending_mrr"], "total"))
     svg = charts.waterfall_chart(steps, ctx.money_axis, label=title, width=560)
     return figure(svg, guide, title=title)
 
@@ -31,14 +33,14 @@ def mrr_section(ctx: Context) -> Section:
     if not rows:
         return Section("mrr-movements", "MRR movements", lede="No subscription has started yet.")
     complete = [r for r in rows if ctx.as_of is None or r["month"] < ctx.as_of.replace(day=1)] or rows
-    latest = complete[-1:]
-    year = rows[-12:]
+    latest = complete[-1]
+    year = ctx.data("mrr_trailing", lambda: q.mrr_movements_trailing(ctx.db))
     body = ['<div class="grid2">', _waterfall(
-        ctx, latest, f"{fmt.month(latest[0]['month'])}",
+        ctx, latest, latest["month"], latest["month"], f"{fmt.month(latest['month'])}",
         "from the month's starting MRR, new and reactivated accounts and expansions add (green), contractions and "
         "churn take away (orange, red), ending at the month's MRR.",
     ), _waterfall(
-        ctx, year, f"Last {len(year)} months",
+        ctx, year, year["first_month"], year["last_month"], f"Last {year['months']} months",
         "the same over the last twelve months: the movements summed, from the MRR at the start to the MRR now.",
     ), "</div>"]
     recent = rows[-24:]

@@ -32,7 +32,7 @@ def win_rates_section(ctx: Context) -> Section:
     window = fmt.months_between(*wins.window)
     rows = [
         [s["segment"], fmt.count(s["won"]), fmt.count(s["lost"]), fmt.pct(s["win_rate"]), ctx.money(s["won_amount"]),
-         ctx.money(s["avg_won_amount"]), fmt.days(s["median_sales_cycle_days"]) if wins.exact_cycle else fmt.MISSING]
+         ctx.money(s["avg_won_amount"]), fmt.days(s["median_sales_cycle_days"])]
         for s in wins.segments
     ]
     body.append(f'<p class="note">Closed {window}, by segment:</p>')
