@@ -19,7 +19,11 @@ from orchestration.lib import dbt_manifest
 from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
 from tests.test_renewals import AS_OF, ROWS
 
-HEADLINE_MARTS = ("commercial_ratio_bands", "headline_metrics", "lead_funnel_trailing")
+HEADLINE_MARTS = (
+    "channel_efficiency_trailing", "commercial_ratio_bands", "headline_metrics", "lead_funnel_cohorts",
+    "lead_funnel_trailing", "mrr_movements_trailing", "opportunity_funnel_trailing", "win_rates_monthly",
+    "win_rates_trailing",
+)
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,21 @@ TABLES: dict[str, str] = {
         won_amount double, mql_rate double, sql_rate double, opportunity_rate double, win_rate double,
         lead_to_won_rate double""",
     "commercial_ratio_bands": "band varchar, band_order bigint, lower_bound double, upper_bound double",
+    "lead_funnel_cohorts": "cohort_month date, leads bigint, won bigint, lead_to_won_rate double, is_mature boolean",
+    "opportunity_funnel_trailing": """opportunity_type varchar, stage_order bigint, stage varchar,
+        first_cohort_month date, last_cohort_month date, entered bigint, advanced bigint, conversion_rate double,
+        won bigint, lost bigint, open bigint, typical_days_to_next double""",
+    "win_rates_monthly": """opportunity_type varchar, close_month date, won bigint, lost bigint, won_3_months bigint,
+        closed_3_months bigint, win_rate double, win_rate_3_months double""",
+    "win_rates_trailing": """segment varchar, first_close_month date, last_close_month date, won bigint, lost bigint,
+        won_amount double, avg_won_amount double, win_rate double, median_sales_cycle_days double""",
+    "channel_efficiency_trailing": """channel varchar, first_quarter_start date, last_quarter_end date,
+        quarters bigint, leads bigint, mqls bigint, opportunities bigint, won bigint, spend double,
+        won_amount double, cost_per_lead double, cost_per_opportunity double, cost_per_win double,
+        return_on_spend double""",
+    "mrr_movements_trailing": """first_month date, last_month date, months bigint, starting_mrr double,
+        new_mrr double, reactivation_mrr double, expansion_mrr double, contraction_mrr double,
+        churned_mrr double, ending_mrr double""",
     "fct_opportunities": """opportunity_id varchar, segment varchar, opportunity_type varchar, is_won boolean,
         close_month date, sales_cycle_days integer""",
     "publication": """published_at timestamp, as_of_date date, run_id varchar, reporting_currency varchar,
@@ -151,6 +166,39 @@ def _rows() -> dict[str, list[tuple[Any, ...]]]:
         ("referral", *window, 20, 16, 12, 10, 6, 6000.0, 0.8, 0.75, 10 / 12, 0.6, 0.3),
         ("(all channels)", *window, 220, 96, 52, 30, 14, 14000.0, 96 / 220, 52 / 96, 30 / 52, 14 / 30, 14 / 220),
     ]
+    cohorts = [(D("2026-06-01"), 110, 7, 7 / 110, True), (D("2026-07-01"), 110, 7, 7 / 110, True),
+               (D("2026-11-01"), 110, 7, 7 / 110, False)]
+    # the opportunity stages of the lead funnel's window (Jun - Jul 2026): all new_business
+    stage_window = (D("2026-06-01"), D("2026-07-01"))
+    trailing_stages = [
+        (kind, order, stage, *stage_window, entered, advanced, advanced / entered, 7, 11 - order, 2, days)
+        for kind in ("new_business", "(all types)")
+        for order, stage, entered, advanced, days in ((1, "Discovery", 20, 12, 10.0), (2, "Proposal", 12, 9, 15.5),
+                                                      (3, "Negotiation", 9, 7, 8.0))
+    ]
+    # win rates: Sep 2026 new_business 3-2; Oct 2026 new_business 1-3, expansion 2-0
+    monthly_wins = [
+        ("new_business", D("2026-09-01"), 3, 2, 3, 5, 0.6, 0.6),
+        ("new_business", D("2026-10-01"), 1, 3, 4, 9, 0.25, 4 / 9),
+        ("expansion", D("2026-09-01"), 0, 0, 0, 0, None, None),
+        ("expansion", D("2026-10-01"), 2, 0, 2, 2, 1.0, 1.0),
+        ("(all types)", D("2026-09-01"), 3, 2, 3, 5, 0.6, 0.6),
+        ("(all types)", D("2026-10-01"), 3, 3, 6, 11, 0.5, 6 / 11),
+    ]
+    close_window = (D("2026-09-01"), D("2026-10-01"))
+    segment_wins = [  # median cycles from the won opportunities below: SMB 30 and 50, Enterprise 80
+        ("SMB", *close_window, 4, 5, 42000.0, 10500.0, 4 / 9, 40.0),
+        ("Enterprise", *close_window, 2, 0, 90000.0, 45000.0, 1.0, 80.0),
+    ]
+    # the one complete fiscal quarter on 2026-11-26: Jul - Sep 2026
+    quarter = (D("2026-07-01"), D("2026-09-30"), 1)
+    trailing_channels = [
+        ("paid_search", *quarter, 100, 40, 10, 2, 1000.0, 5000.0, 10.0, 100.0, 500.0, 5.0),
+        ("(unattributed)", *quarter, 0, 0, 0, 0, 500.0, 0.0, None, None, None, 0.0),
+    ]
+    # MRR Dec 2025 - Nov 2026: starts at 185 (the end of Nov 2025), 12 x new 100, expansion
+    # 10 x (2 + 0 + 1) x 4 = 120, contraction 12 x -5, churn 12 x -20, ends at 1205
+    mrr_bridge = [(D("2025-12-01"), D("2026-11-01"), 12, 185.0, 1200.0, 0.0, 120.0, -60.0, -240.0, 1205.0)]
     bands = [("unsustainable", 1, None, 0.75), ("balanced", 2, 0.75, 1.25), ("efficient", 3, 1.25, 1.5),
              ("under_invested", 4, 1.5, None)]
     opportunities = [
@@ -173,7 +221,10 @@ def _rows() -> dict[str, list[tuple[Any, ...]]]:
         "commercial_ratio": ratio, "lead_funnel": funnel, "opportunity_funnel": stages, "win_rates": wins,
         "channel_efficiency": channels, "mrr_movements": mrr, "revenue_retention": retention,
         "renewals": renewals, "headline_metrics": headline, "lead_funnel_trailing": trailing_funnel,
-        "commercial_ratio_bands": bands, "fct_opportunities": opportunities, "publication": publication,
+        "commercial_ratio_bands": bands, "lead_funnel_cohorts": cohorts,
+        "opportunity_funnel_trailing": trailing_stages, "win_rates_monthly": monthly_wins,
+        "win_rates_trailing": segment_wins, "channel_efficiency_trailing": trailing_channels,
+        "mrr_movements_trailing": mrr_bridge, "fct_opportunities": opportunities, "publication": publication,
         "check_results": check_results,
     }  # fmt: skip
 
