@@ -208,6 +208,9 @@ TRAILING_FUNNEL_COLUMNS = (
 )  # fmt: skip
 
 
+COHORT_COLUMNS = ("cohort_month", "lead_to_won_rate", "is_mature")
+
+
 @dataclass(frozen=True)
 class LeadFunnel:
     first: dt.date | None  # the window of mature cohort months summed (None: no mature cohort yet)
@@ -220,7 +223,7 @@ class LeadFunnel:
 
 def lead_funnel(db: PublishedFile) -> LeadFunnel:
     db.require("lead_funnel_trailing", *TRAILING_FUNNEL_COLUMNS)
-    db.require("lead_funnel_cohorts", "cohort_month", "lead_to_won_rate", "is_mature")
+    db.require("lead_funnel_cohorts", *COHORT_COLUMNS)
     rows = db.rows(f"select {', '.join(TRAILING_FUNNEL_COLUMNS)} from {SCHEMA}.lead_funnel_trailing")
     total = next((r for r in rows if r["channel"] == ALL_CHANNELS), None)
     if total is None or total["first_cohort_month"] is None:
@@ -364,16 +367,19 @@ def mrr_movements_trailing(db: PublishedFile) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+RETENTION_COLUMNS = (
+    "month", "cohort_customers", "starting_mrr", "retained_customers", "gross_retained_mrr", "net_retained_mrr",
+    "grr", "nrr", "logo_retention",
+)  # fmt: skip
+# Published since gross and net retained MRR were added; an older file lacks them.
+_LATER_RETENTION_COLUMNS = ("gross_retained_mrr", "net_retained_mrr")
+
+
 def revenue_retention(db: PublishedFile) -> list[dict[str, Any]]:
-    db.require("revenue_retention", "month", "cohort_customers", "starting_mrr", "retained_customers", "grr",
-               "nrr", "logo_retention")
-    return db.rows(
-        f"select month, cohort_customers, starting_mrr, retained_customers, gross_retained_mrr, net_retained_mrr, "
-        f"grr, nrr, logo_retention from {SCHEMA}.revenue_retention order by month"
-        if db.has("revenue_retention", "gross_retained_mrr", "net_retained_mrr")
-        else f"select month, cohort_customers, starting_mrr, retained_customers, grr, nrr, logo_retention "
-        f"from {SCHEMA}.revenue_retention order by month"
-    )
+    required = [c for c in RETENTION_COLUMNS if c not in _LATER_RETENTION_COLUMNS]
+    db.require("revenue_retention", *required)
+    columns = RETENTION_COLUMNS if db.has("revenue_retention", *_LATER_RETENTION_COLUMNS) else required
+    return db.rows(f"select {', '.join(columns)} from {SCHEMA}.revenue_retention order by month")
 
 
 RENEWAL_COLUMNS = (
@@ -385,3 +391,22 @@ RENEWAL_COLUMNS = (
 def renewals(db: PublishedFile) -> list[dict[str, Any]]:
     db.require("renewals", *RENEWAL_COLUMNS)
     return db.rows(f"select {', '.join(RENEWAL_COLUMNS)} from {SCHEMA}.renewals order by expiry_month")
+
+
+# Every dbt mart the report reads, and the columns it reads from it: each must be in the
+# mart's contract (tests/test_report_reads.py checks them against the dbt manifest).
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "commercial_ratio": RATIO_COLUMNS,
+    "commercial_ratio_bands": BAND_COLUMNS,
+    "headline_metrics": HEADLINE_COLUMNS,
+    "lead_funnel_trailing": TRAILING_FUNNEL_COLUMNS,
+    "lead_funnel_cohorts": COHORT_COLUMNS,
+    "opportunity_funnel_trailing": TRAILING_STAGE_COLUMNS,
+    "win_rates_monthly": MONTHLY_WIN_COLUMNS,
+    "win_rates_trailing": SEGMENT_WIN_COLUMNS,
+    "channel_efficiency_trailing": TRAILING_CHANNEL_COLUMNS,
+    "mrr_movements": MRR_COLUMNS,
+    "mrr_movements_trailing": MRR_BRIDGE_COLUMNS,
+    "revenue_retention": RETENTION_COLUMNS,
+    "renewals": RENEWAL_COLUMNS,
+}
