@@ -11,6 +11,7 @@ from orchestration.lib.report.charts import Band
 from orchestration.lib.report.palette import GREY
 from orchestration.lib.report.template import legend, pill
 
+# band -> (strong colour, light fill)
 BAND_STYLES = {
     "unsustainable": ("#c53030", "#fde8e8"),
     "balanced": ("#b7791f", "#fdf3d8"),

@@ -33,8 +33,6 @@ SECTIONS: tuple[tuple[str, str, Callable[[Context], Section]], ...] = (
     ("renewals", "Renewals", renewals_section),
     ("publication", "Publication record", publication_section),
 )
-
-
 SECTION_IDS = tuple(s[0] for s in SECTIONS)
 
 

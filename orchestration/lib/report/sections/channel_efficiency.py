@@ -1,5 +1,4 @@
-"""The channel-efficiency section: spend against leads and wins per channel.
-"""
+"""The channel-efficiency section: spend against leads and wins per channel."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The funnel sections: leads to won by channel, and opportunity stage conversion.
-"""
+"""The funnel sections: leads to won by channel, and opportunity stage conversion."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The publication-record section: freshness, checks and rows loaded per source.
-"""
+"""The publication-record section: freshness, checks and rows loaded per source."""
 
 from __future__ import annotations
 

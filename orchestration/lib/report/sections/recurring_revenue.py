@@ -1,5 +1,4 @@
-"""The recurring-revenue sections: MRR movements, retention and renewals.
-"""
+"""The recurring-revenue sections: MRR movements, retention and renewals."""
 
 from __future__ import annotations
 

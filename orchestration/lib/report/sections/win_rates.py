@@ -1,5 +1,4 @@
-"""The win-rates section: win rate by close month and type, and by segment.
-"""
+"""The win-rates section: win rate by close month and type, and by segment."""
 
 from __future__ import annotations
 
