@@ -209,7 +209,7 @@ def report_command(published: Path | None, out: Path | None) -> None:
     """Build the metrics report: one self-contained HTML page (no network needed to view it)
     from the published marts. Publishing writes it after every good refresh; this rebuilds it
     from any published file, older ones included (a missing mart shows as "not available").
-    The commercial-ratio bands are drawn at GTM_BAND_THRESHOLDS."""
+    The commercial-ratio bands are drawn at the thresholds the file was published with."""
     from orchestration.lib.report import build_report
 
     settings = _apply_overrides()
@@ -217,7 +217,7 @@ def report_command(published: Path | None, out: Path | None) -> None:
     if not published.exists():
         raise click.ClickException(f"No published file at {published} (run `gtm refresh` or `gtm demo` first).")
     out = (out or published.with_name(settings.report_path.name)).resolve()
-    result = build_report(published, out, settings.band_thresholds)
+    result = build_report(published, out)
     for section in result.unavailable:
         click.echo(f"  not available in this file: {section}")
     click.echo(f"Metrics report ({result.sections} sections, {result.seconds:.1f}s): {result.path}")

@@ -180,7 +180,7 @@ SETTINGS: tuple[Setting, ...] = (
         "band_thresholds",
         lambda: "0.75,1.25,1.5",
         _thresholds,
-        "Commercial-ratio band thresholds t1,t2,t3.",
+        "Commercial-ratio band thresholds t1,t2,t3 (published with the marts, marts.commercial_ratio_bands).",
     ),
     Setting(
         "stage_mapping",

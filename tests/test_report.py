@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from orchestration.cli import main
 from orchestration.lib.refresh import run_refresh
 from orchestration.lib.report import SECTION_IDS, build_report, charts, fmt, render_after_publish, render_report
-from orchestration.lib.report.sections import classify
 from orchestration.settings import load_settings
 from tests.support import browser
 from tests.support.png import read_png
@@ -22,7 +21,6 @@ from tests.support.published_fixture import TABLES, write_published
 
 AS_OF = "2026-11-26"
 NOW = dt.datetime(2026, 11, 27, 8, 0)
-THRESHOLDS = (0.75, 1.25, 1.5)
 
 
 def _sections(html: str) -> dict[str, str]:
@@ -45,7 +43,7 @@ def tiny(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_html(tiny) -> str:
-    html, unavailable = render_report(tiny, THRESHOLDS, now=NOW)
+    html, unavailable = render_report(tiny, now=NOW)
     assert unavailable == []
     return html
 
@@ -81,12 +79,27 @@ def test_commercial_ratio_section_draws_the_bands_and_explains_gaps(tiny_html):
         assert label in section
     assert "no prior period in the data" in section  # FY2024's missing bar says why
     assert "period not complete yet" in section
-    assert "the file was published with other thresholds" not in section
+    assert "Bands at 0.75 / 1.25 / 1.5: the thresholds this file was published with" in section
 
 
-def test_bands_drawn_at_other_thresholds_are_flagged(tiny):
-    html, _ = render_report(tiny, (0.5, 1.0, 2.0), now=NOW)
-    assert "carry a band these thresholds would not give" in _sections(html)["commercial-ratio"]
+def test_bands_are_drawn_at_the_thresholds_the_file_was_published_with(tmp_path):
+    path = write_published(tmp_path / "p.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("update marts.commercial_ratio_bands set lower_bound = lower_bound * 2, "
+                    "upper_bound = upper_bound * 2")
+    html, _ = render_report(path, now=NOW)
+    section = _sections(html)["commercial-ratio"]
+    for label in ("unsustainable &lt; 1.5", "balanced 1.5", "efficient 2.5", "under-invested &gt; 3"):
+        assert label in section
+    assert "(bands at 1.5 / 2.5 / 3)" in html
+
+
+def test_a_file_without_its_band_thresholds_draws_no_bands(tmp_path):
+    path = write_published(tmp_path / "p.duckdb", only=set(TABLES) - {"commercial_ratio_bands"})
+    html, unavailable = render_report(path, now=NOW)
+    assert unavailable == []
+    section = _sections(html)["commercial-ratio"]
+    assert "does not record its band thresholds" in section and "unsustainable &lt;" not in section
 
 
 def test_a_warned_check_is_visible_with_its_results(tiny_html):
@@ -116,7 +129,7 @@ def test_an_older_file_gives_not_available_sections_not_a_crash(tmp_path):
         only=["commercial_ratio", "publication"],
         drop_columns={"publication": ["checks_passed", "checks_warned", "checks_failed"]},
     )
-    result = build_report(old, tmp_path / "report.html", THRESHOLDS, now=NOW)
+    result = build_report(old, tmp_path / "report.html", now=NOW)
     assert result.unavailable == [
         "lead-funnel", "opportunity-funnel", "win-rates", "channel-efficiency", "mrr-movements", "retention",
         "renewals",
@@ -131,14 +144,14 @@ def test_an_older_file_gives_not_available_sections_not_a_crash(tmp_path):
 
 def test_a_mart_missing_a_column_is_not_available(tmp_path):
     path = write_published(tmp_path / "p.duckdb", drop_columns={"renewals": ["is_mature"]})
-    html, unavailable = render_report(path, THRESHOLDS, now=NOW)
+    html, unavailable = render_report(path, now=NOW)
     assert unavailable == ["renewals"]
     assert "lacks column(s) is_mature" in _sections(html)["renewals"]
 
 
 def test_empty_marts_render(tmp_path):
     path = write_published(tmp_path / "p.duckdb", empty=list(TABLES))
-    html, unavailable = render_report(path, THRESHOLDS, now=NOW)
+    html, unavailable = render_report(path, now=NOW)
     assert unavailable == ["publication"]
     assert list(_sections(html)) == list(SECTION_IDS)
     assert "no mature lead cohort yet" in html
@@ -156,7 +169,7 @@ def test_failing_to_render_warns_and_does_not_raise(tmp_path):
     broken = tmp_path / "published.duckdb"
     broken.write_bytes(b"not a duckdb file")
     warnings: list[str] = []
-    assert render_after_publish(broken, tmp_path / "report.html", THRESHOLDS, warnings.append) is None
+    assert render_after_publish(broken, tmp_path / "report.html", warnings.append) is None
     assert len(warnings) == 1 and "could not be written" in warnings[0]
     assert not (tmp_path / "report.html").exists()
 
@@ -175,12 +188,6 @@ def test_gtm_report_rebuilds_from_any_published_file(tiny, tmp_path):
 
 
 # -- small pure helpers --------------------------------------------------------------------
-
-
-def test_band_boundaries_belong_to_the_lower_band():
-    assert [classify(v, THRESHOLDS) for v in (0.7499, 0.75, 1.25, 1.2501, 1.5, 1.5001, None)] == [
-        "unsustainable", "balanced", "balanced", "efficient", "efficient", "under_invested", None,
-    ]  # fmt: skip
 
 
 def test_formats():
@@ -260,10 +267,7 @@ def test_the_console_check_catches_errors(chromium, tmp_path):
 
 @pytest.mark.parametrize("which", ["demo", "tiny"])
 def test_the_report_renders_in_chromium_and_is_not_blank(which, demo, tiny, chromium, tmp_path):
-    if which == "demo":
-        page = demo[0].report_path
-    else:
-        page = build_report(tiny, tmp_path / "report.html", THRESHOLDS, now=NOW).path
+    page = demo[0].report_path if which == "demo" else build_report(tiny, tmp_path / "report.html", now=NOW).path
     rendered = browser.render(chromium, page, tmp_path / "shot.png", tmp_path / "profile")
     assert rendered.console == [], rendered.console
     image = read_png(rendered.screenshot)

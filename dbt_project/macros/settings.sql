@@ -1,5 +1,6 @@
 {#- The settings of docs/metrics.md as SQL expressions. Values come from --vars, set by
-    orchestration/settings.py; defaults live in dbt_project.yml. -#}
+    orchestration/settings.py, which owns the defaults (dbt_project.yml repeats them for
+    `dbt parse`, tested equal). -#}
 
 {#- as_of_date: a --vars as_of_date wins (dbt unit tests, the metric tests, an ad-hoc
     run); the refresh sets GTM_AS_OF_DATE instead (Settings.dbt_env), because a var that

@@ -28,7 +28,9 @@ D = dt.date.fromisoformat
 
 MARTS: tuple[str, ...] = (
     "commercial_ratio", "lead_funnel", "opportunity_funnel", "win_rates", "channel_efficiency", "mrr_movements",
-    "revenue_retention", "renewals", "fct_opportunities",
+    "revenue_retention", "renewals", "headline_metrics", "lead_funnel_trailing", "commercial_ratio_bands",
+    "lead_funnel_cohorts", "opportunity_funnel_trailing", "win_rates_monthly", "win_rates_trailing",
+    "channel_efficiency_trailing", "mrr_movements_trailing", "fct_opportunities",
 )  # fmt: skip
 # Written by the publish step (lib/publish.py) and the quality gate, not by dbt.
 NOT_DBT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -128,6 +130,58 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
         (D("2026-09-01"), 6, 6, 1.0, 6000.0, 6000.0, 6600.0, 1.0, 1.1, True),
         (D("2026-11-01"), 5, 1, 0.2, 5000.0, 1000.0, 1000.0, 0.2, 0.2, False),
     ]
+    # The headline marts, worked out from the rows above. MRR ends Nov 2026 at 1205 and
+    # Nov 2025 at 185; renewals: the mature Aug and Sep 2026; the latest TTM ratio (0.72,
+    # TTM-2026-10) against TTM-2025-10 (0.9); lead funnel: the mature Jun and Jul 2026.
+    headline = [
+        ("arr", 12 * 1205.0, None, None, None, D("2026-11-01"), D("2026-11-01")),
+        ("arr_growth", 1205 / 185 - 1, None, None, 12 * 185.0, D("2025-11-01"), D("2026-11-01")),
+        ("logo_renewal_rate", 0.9, 9.0, 10.0, None, D("2026-08-01"), D("2026-09-01")),
+        ("gross_renewal_rate", 0.89, 8900.0, 10000.0, None, D("2026-08-01"), D("2026-09-01")),
+        ("net_renewal_rate", 0.99, 9900.0, 10000.0, None, D("2026-08-01"), D("2026-09-01")),
+        ("commercial_ratio_ttm_change", 0.72 - 0.9, None, None, 0.9, D("2025-11-01"), D("2026-10-31")),
+    ]
+    window = (D("2026-06-01"), D("2026-07-01"), 2)
+    trailing_funnel = [
+        ("paid_search", *window, 200, 80, 40, 20, 8, 8000.0, 0.4, 0.5, 0.5, 0.4, 0.04),
+        ("referral", *window, 20, 16, 12, 10, 6, 6000.0, 0.8, 0.75, 10 / 12, 0.6, 0.3),
+        ("(all channels)", *window, 220, 96, 52, 30, 14, 14000.0, 96 / 220, 52 / 96, 30 / 52, 14 / 30, 14 / 220),
+    ]
+    cohorts = [(D("2026-06-01"), 110, 7, 7 / 110, True), (D("2026-07-01"), 110, 7, 7 / 110, True),
+               (D("2026-11-01"), 110, 7, 7 / 110, False)]
+    # the opportunity stages of the lead funnel's window (Jun - Jul 2026): all new_business
+    stage_window = (D("2026-06-01"), D("2026-07-01"))
+    trailing_stages = [
+        (kind, order, stage, *stage_window, entered, advanced, advanced / entered, 7, 11 - order, 2, days)
+        for kind in ("new_business", "(all types)")
+        for order, stage, entered, advanced, days in ((1, "Discovery", 20, 12, 10.0), (2, "Proposal", 12, 9, 15.5),
+                                                      (3, "Negotiation", 9, 7, 8.0))
+    ]
+    # win rates: Sep 2026 new_business 3-2; Oct 2026 new_business 1-3, expansion 2-0
+    monthly_wins = [
+        ("new_business", D("2026-09-01"), 3, 2, 3, 5, 0.6, 0.6),
+        ("new_business", D("2026-10-01"), 1, 3, 4, 9, 0.25, 4 / 9),
+        ("expansion", D("2026-09-01"), 0, 0, 0, 0, None, None),
+        ("expansion", D("2026-10-01"), 2, 0, 2, 2, 1.0, 1.0),
+        ("(all types)", D("2026-09-01"), 3, 2, 3, 5, 0.6, 0.6),
+        ("(all types)", D("2026-10-01"), 3, 3, 6, 11, 0.5, 6 / 11),
+    ]
+    close_window = (D("2026-09-01"), D("2026-10-01"))
+    segment_wins = [  # median cycles from the won opportunities below: SMB 30 and 50, Enterprise 80
+        ("SMB", *close_window, 4, 5, 42000.0, 10500.0, 4 / 9, 40.0),
+        ("Enterprise", *close_window, 2, 0, 90000.0, 45000.0, 1.0, 80.0),
+    ]
+    # the one complete fiscal quarter on 2026-11-26: Jul - Sep 2026
+    quarter = (D("2026-07-01"), D("2026-09-30"), 1)
+    trailing_channels = [
+        ("paid_search", *quarter, 100, 40, 10, 2, 1000.0, 5000.0, 10.0, 100.0, 500.0, 5.0),
+        ("(unattributed)", *quarter, 0, 0, 0, 0, 500.0, 0.0, None, None, None, 0.0),
+    ]
+    # MRR Dec 2025 - Nov 2026: starts at 185 (the end of Nov 2025), 12 x new 100, expansion
+    # 10 x (2 + 0 + 1) x 4 = 120, contraction 12 x -5, churn 12 x -20, ends at 1205
+    mrr_bridge = [(D("2025-12-01"), D("2026-11-01"), 12, 185.0, 1200.0, 0.0, 120.0, -60.0, -240.0, 1205.0)]
+    bands = [("unsustainable", 1, None, 0.75), ("balanced", 2, 0.75, 1.25), ("efficient", 3, 1.25, 1.5),
+             ("under_invested", 4, 1.5, None)]
     opportunities = [
         {"opportunity_id": oid, "segment": segment, "opportunity_type": kind, "is_won": True, "close_month": month,
          "sales_cycle_days": days}
@@ -149,7 +203,11 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
     return {
         "commercial_ratio": ratio, "lead_funnel": funnel, "opportunity_funnel": stages, "win_rates": wins,
         "channel_efficiency": channels, "mrr_movements": mrr, "revenue_retention": retention,
-        "renewals": renewals, "fct_opportunities": opportunities, "publication": publication,
+        "renewals": renewals, "headline_metrics": headline, "lead_funnel_trailing": trailing_funnel,
+        "commercial_ratio_bands": bands, "lead_funnel_cohorts": cohorts,
+        "opportunity_funnel_trailing": trailing_stages, "win_rates_monthly": monthly_wins,
+        "win_rates_trailing": segment_wins, "channel_efficiency_trailing": trailing_channels,
+        "mrr_movements_trailing": mrr_bridge, "fct_opportunities": opportunities, "publication": publication,
         "check_results": check_results,
     }  # fmt: skip
 

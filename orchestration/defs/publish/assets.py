@@ -67,9 +67,7 @@ def published_warehouse(
     )
     context.log.info(f"Published {len(result.tables)} tables to {result.path}")
     # The metrics report is a convenience: failing to render it warns, never un-publishes.
-    report = render_after_publish(
-        result.path, settings.report_path, settings.band_thresholds, context.log.warning
-    )
+    report = render_after_publish(result.path, settings.report_path, context.log.warning)
     if report:
         context.log.info(f"Metrics report: {report.path}")
     return dg.MaterializeResult(

@@ -5,10 +5,10 @@ chart as inline SVG and writes a single HTML file that needs no network to view.
 Publishing writes it beside published.duckdb (`Settings.report_path`); `gtm report`
 rebuilds it from any published file.
 
-The commercial-ratio bands are drawn at the thresholds passed in (the
-GTM_BAND_THRESHOLDS of the process building the report); the band of each period is
-the one published, and a period whose published band those thresholds would not
-give is pointed out on the page.
+The report does no metric arithmetic: every number it shows is read from a mart
+(the trailing-window figures from the headline marts), and the commercial-ratio bands
+are drawn at the thresholds the file was published with (marts.commercial_ratio_bands),
+the same that gave each period its published band.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from pathlib import Path
 
 from orchestration.lib.report import fmt
 from orchestration.lib.report import queries as q
-from orchestration.lib.report.sections import SECTION_IDS, Context, build_sections, headline
+from orchestration.lib.report.context import Context
+from orchestration.lib.report.headline import headline
+from orchestration.lib.report.sections import SECTION_IDS, build_sections
 from orchestration.lib.report.template import Page, render_page
 
-DEFAULT_THRESHOLDS = (0.75, 1.25, 1.5)
-
-__all__ = ["DEFAULT_THRESHOLDS", "SECTION_IDS", "ReportResult", "build_report", "render_after_publish",
+__all__ = ["SECTION_IDS", "ReportResult", "build_report", "render_after_publish",
            "render_report"]
 
 
@@ -40,11 +40,14 @@ class ReportResult:
     seconds: float
 
 
-def render_report(published_db: Path, thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS,
-                  now: dt.datetime | None = None) -> tuple[str, list[str]]:
+def render_report(published_db: Path, now: dt.datetime | None = None) -> tuple[str, list[str]]:
     """The report's HTML for a published file, and the ids of unavailable sections."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with q.open_published(published_db) as db:
+        try:
+            thresholds = q.band_thresholds(db)
+        except q.NotAvailable:
+            thresholds = None
         ctx = Context(db=db, thresholds=thresholds, now=now)
         try:
             ctx.publication = q.publication(db)
@@ -77,11 +80,10 @@ def render_report(published_db: Path, thresholds: tuple[float, float, float] = D
     return render_page(page), [s.id for s in sections if not s.available]
 
 
-def build_report(published_db: Path, out: Path, thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS,
-                 now: dt.datetime | None = None) -> ReportResult:
+def build_report(published_db: Path, out: Path, now: dt.datetime | None = None) -> ReportResult:
     """Write the report for `published_db` to `out` (atomically: a reader never sees half a page)."""
     started = time.monotonic()
-    html, unavailable = render_report(published_db, thresholds, now)
+    html, unavailable = render_report(published_db, now)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     partial.write_text(html, encoding="utf-8")
@@ -89,11 +91,10 @@ def build_report(published_db: Path, out: Path, thresholds: tuple[float, float, 
     return ReportResult(out, len(SECTION_IDS) - len(unavailable), unavailable, time.monotonic() - started)
 
 
-def render_after_publish(published_db: Path, out: Path, thresholds: tuple[float, float, float],
-                         warn: Callable[[str], None]) -> ReportResult | None:
+def render_after_publish(published_db: Path, out: Path, warn: Callable[[str], None]) -> ReportResult | None:
     """Publishing's hook: write the report, but never fail the publication over it."""
     try:
-        return build_report(published_db, out, thresholds)
+        return build_report(published_db, out)
     except Exception as error:  # a report is a convenience; the publication stands
         warn(f"The metrics report could not be written to {out}: {type(error).__name__}: {error}")
         return None

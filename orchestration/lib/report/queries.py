@@ -5,9 +5,9 @@ quality gate publishes them, its check results). A mart that is missing, or lack
 column the report needs (an older published file), raises `NotAvailable` for its
 section only; the rest of the report still renders.
 
-Aggregates over several rows (a year of channels, a window of cohorts) are sums of
-the published counts and amounts, with the rate recomputed from the sums exactly as
-METRICS.md defines it (null where the denominator is 0).
+The report does no metric arithmetic: a figure over several rows (a year of
+channels, a window of cohorts) is read from the mart that sums it
+(models/marts/headline/), never summed here.
 """
 
 from __future__ import annotations
@@ -116,12 +116,6 @@ def open_published(path: Path) -> Iterator[PublishedFile]:
         published.close()
 
 
-def _rate(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
-
-
 # -- publication ---------------------------------------------------------------------
 
 
@@ -175,225 +169,176 @@ def commercial_ratio(db: PublishedFile) -> dict[str, list[dict[str, Any]]]:
     return grains
 
 
+# -- headline metrics and bands --------------------------------------------------------
+
+BAND_COLUMNS = ("band", "band_order", "lower_bound", "upper_bound")
+HEADLINE_COLUMNS = ("metric", "value", "numerator", "denominator", "compared_value", "window_start", "window_end")
+
+
+def headline_metrics(db: PublishedFile) -> dict[str, dict[str, Any]]:
+    """Each row of marts.headline_metrics by its metric."""
+    db.require("headline_metrics", *HEADLINE_COLUMNS)
+    rows = db.rows(f"select {', '.join(HEADLINE_COLUMNS)} from {SCHEMA}.headline_metrics")
+    return {r["metric"]: r for r in rows}
+
+
+def band_thresholds(db: PublishedFile) -> tuple[float, float, float]:
+    """The thresholds t1, t2, t3 this file was published with: the upper bounds of its
+    three lower bands (marts.commercial_ratio_bands)."""
+    db.require("commercial_ratio_bands", *BAND_COLUMNS)
+    bounds = [r["upper_bound"] for r in db.rows(
+        f"select upper_bound from {SCHEMA}.commercial_ratio_bands where upper_bound is not null order by band_order"
+    )]
+    if len(bounds) != 3:
+        raise NotAvailable(f"{SCHEMA}.commercial_ratio_bands does not hold three thresholds.")
+    return bounds[0], bounds[1], bounds[2]
+
+
 # -- lead funnel -----------------------------------------------------------------------
 
 FUNNEL_STAGES = (("leads", "Lead"), ("mqls", "MQL"), ("sqls", "SQL"), ("opportunities", "Opportunity"),
                  ("won", "Won"))
+# The rate of each stage after the first: its count over the stage before.
+STAGE_RATES = {"mqls": "mql_rate", "sqls": "sql_rate", "opportunities": "opportunity_rate", "won": "win_rate"}
+ALL_CHANNELS = "(all channels)"
+TRAILING_FUNNEL_COLUMNS = (
+    "channel", "first_cohort_month", "last_cohort_month", "cohort_months", "leads", "mqls", "sqls",
+    "opportunities", "won", "won_amount", "mql_rate", "sql_rate", "opportunity_rate", "win_rate",
+    "lead_to_won_rate",
+)  # fmt: skip
+
+
+COHORT_COLUMNS = ("cohort_month", "lead_to_won_rate", "is_mature")
 
 
 @dataclass(frozen=True)
 class LeadFunnel:
-    cohorts: list[dt.date]  # the mature cohort months summed, oldest first
+    first: dt.date | None  # the window of mature cohort months summed (None: no mature cohort yet)
+    last: dt.date | None
+    cohort_months: int
     channels: list[dict[str, Any]]  # per channel: counts and rates, best lead_to_won first
     total: dict[str, Any]
     trend: list[float | None] = field(default_factory=list)  # lead_to_won of each mature cohort (last 24)
 
 
-def _funnel_rates(row: dict[str, Any]) -> dict[str, Any]:
-    row["mql_rate"] = _rate(row["mqls"], row["leads"])
-    row["sql_rate"] = _rate(row["sqls"], row["mqls"])
-    row["opportunity_rate"] = _rate(row["opportunities"], row["sqls"])
-    row["win_rate"] = _rate(row["won"], row["opportunities"])
-    row["lead_to_won_rate"] = _rate(row["won"], row["leads"])
-    return row
-
-
-def lead_funnel(db: PublishedFile, months: int = WINDOW_MONTHS) -> LeadFunnel:
-    db.require("lead_funnel", "cohort_month", "channel", "leads", "mqls", "sqls", "opportunities", "won",
-               "won_amount", "is_mature")
-    cohorts = [
-        r["cohort_month"]
-        for r in db.rows(
-            f"select distinct cohort_month from {SCHEMA}.lead_funnel where is_mature "
-            "order by cohort_month desc limit ?",
-            [months],
-        )
-    ][::-1]
-    if not cohorts:
-        return LeadFunnel(cohorts=[], channels=[], total={})
-    sums = (
-        "sum(leads)::bigint as leads, sum(mqls)::bigint as mqls, sum(sqls)::bigint as sqls, "
-        "sum(opportunities)::bigint as opportunities, sum(won)::bigint as won, sum(won_amount) as won_amount"
-    )
-    window = "cohort_month between ? and ?"
-    channels = [
-        _funnel_rates(r)
-        for r in db.rows(
-            f"select channel, {sums} from {SCHEMA}.lead_funnel where {window} group by channel",
-            [cohorts[0], cohorts[-1]],
-        )
-    ]
+def lead_funnel(db: PublishedFile) -> LeadFunnel:
+    db.require("lead_funnel_trailing", *TRAILING_FUNNEL_COLUMNS)
+    db.require("lead_funnel_cohorts", *COHORT_COLUMNS)
+    rows = db.rows(f"select {', '.join(TRAILING_FUNNEL_COLUMNS)} from {SCHEMA}.lead_funnel_trailing")
+    total = next((r for r in rows if r["channel"] == ALL_CHANNELS), None)
+    if total is None or total["first_cohort_month"] is None:
+        return LeadFunnel(first=None, last=None, cohort_months=0, channels=[], total={})
+    channels = [r for r in rows if r["channel"] != ALL_CHANNELS]
     channels.sort(key=lambda r: (r["lead_to_won_rate"] is None, -(r["lead_to_won_rate"] or 0), r["channel"]))
-    (total,) = db.rows(f"select {sums} from {SCHEMA}.lead_funnel where {window}", [cohorts[0], cohorts[-1]])
     trend = [
-        _rate(r["won"], r["leads"])
+        r["lead_to_won_rate"]
         for r in db.rows(
-            f"select cohort_month, sum(won) as won, sum(leads) as leads from {SCHEMA}.lead_funnel where is_mature "
-            "group by cohort_month order by cohort_month desc limit 24"
+            f"select lead_to_won_rate from {SCHEMA}.lead_funnel_cohorts where is_mature "
+            "order by cohort_month desc limit 24"
         )
     ][::-1]
-    return LeadFunnel(cohorts=cohorts, channels=channels, total=_funnel_rates(total), trend=trend)
+    return LeadFunnel(first=total["first_cohort_month"], last=total["last_cohort_month"],
+                      cohort_months=total["cohort_months"], channels=channels, total=total, trend=trend)
 
 
 # -- opportunity funnel ----------------------------------------------------------------
+
+ALL_TYPES = "(all types)"
+TRAILING_STAGE_COLUMNS = (
+    "opportunity_type", "stage_order", "stage", "first_cohort_month", "last_cohort_month", "entered", "advanced",
+    "conversion_rate", "won", "lost", "open", "typical_days_to_next",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class OpportunityFunnel:
     cohorts: tuple[dt.date, dt.date] | None
-    stages: list[dict[str, Any]]  # per stage: entered, advanced, conversion_rate, typical_days
+    stages: list[dict[str, Any]]  # per stage, all types: entered, advanced, conversion_rate, typical_days_to_next
     by_type: dict[str, dict[int, float | None]]  # opportunity_type -> stage_order -> conversion
     types: list[str]
 
 
-def opportunity_funnel(db: PublishedFile, mature: Sequence[dt.date], as_of: dt.date | None) -> OpportunityFunnel:
-    """Stage conversion over the same mature cohort months as the lead funnel (else the
-    twelve cohort months ending at least 90 days before as_of_date)."""
-    db.require("opportunity_funnel", "cohort_month", "opportunity_type", "stage", "stage_order", "entered",
-               "advanced", "won", "lost", "open", "median_days_to_next")
-    if mature:
-        first, last = mature[0], mature[-1]
-    else:
-        cutoff = (as_of or dt.date.max) - dt.timedelta(days=90)
-        months = [
-            r["cohort_month"]
-            for r in db.rows(
-                f"select distinct cohort_month from {SCHEMA}.opportunity_funnel "
-                "where last_day(cohort_month) <= ? order by cohort_month desc limit ?",
-                [cutoff, WINDOW_MONTHS],
-            )
-        ]
-        if not months:
-            return OpportunityFunnel(cohorts=None, stages=[], by_type={}, types=[])
-        first, last = min(months), max(months)
-    window = [first, last]
-    stages = db.rows(
-        f"""select stage_order, min(stage) as stage, sum(entered)::bigint as entered,
-               sum(advanced)::bigint as advanced, sum(won)::bigint as won, sum(lost)::bigint as lost,
-               sum(open)::bigint as open,
-               median(median_days_to_next) as typical_days
-        from {SCHEMA}.opportunity_funnel where cohort_month between ? and ?
-        group by stage_order order by stage_order""",
-        window,
+def opportunity_funnel(db: PublishedFile) -> OpportunityFunnel:
+    """Stage conversion over the trailing cohorts of marts.opportunity_funnel_trailing."""
+    db.require("opportunity_funnel_trailing", *TRAILING_STAGE_COLUMNS)
+    rows = db.rows(
+        f"select {', '.join(TRAILING_STAGE_COLUMNS)} from {SCHEMA}.opportunity_funnel_trailing "
+        "order by opportunity_type, stage_order"
     )
-    for stage in stages:
-        stage["conversion_rate"] = _rate(stage["advanced"], stage["entered"])
+    stages = [r for r in rows if r["opportunity_type"] == ALL_TYPES]
+    if not stages:
+        return OpportunityFunnel(cohorts=None, stages=[], by_type={}, types=[])
     by_type: dict[str, dict[int, float | None]] = {}
-    for r in db.rows(
-        f"""select opportunity_type, stage_order, sum(advanced) as advanced, sum(entered) as entered
-        from {SCHEMA}.opportunity_funnel where cohort_month between ? and ?
-        group by all order by all""",
-        window,
-    ):
-        by_type.setdefault(r["opportunity_type"], {})[r["stage_order"]] = _rate(r["advanced"], r["entered"])
-    return OpportunityFunnel(cohorts=(first, last), stages=stages, by_type=by_type, types=sorted(by_type))
+    for r in rows:
+        if r["opportunity_type"] != ALL_TYPES:
+            by_type.setdefault(r["opportunity_type"], {})[r["stage_order"]] = r["conversion_rate"]
+    cohorts = (stages[0]["first_cohort_month"], stages[0]["last_cohort_month"])
+    return OpportunityFunnel(cohorts=cohorts, stages=stages, by_type=by_type, types=sorted(by_type))
 
 
 # -- win rates ------------------------------------------------------------------------
+
+MONTHLY_WIN_COLUMNS = ("opportunity_type", "close_month", "win_rate", "win_rate_3_months")
+SEGMENT_WIN_COLUMNS = (
+    "segment", "first_close_month", "last_close_month", "won", "lost", "won_amount", "avg_won_amount", "win_rate",
+    "median_sales_cycle_days",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class WinRates:
     months: list[dt.date]
-    overall: list[float | None]
-    by_type: dict[str, list[float | None]]
-    segments: list[dict[str, Any]]  # last twelve close months, per segment
+    overall: list[float | None]  # each close month's win rate, all types
+    by_type: dict[str, list[float | None]]  # per type, the win rate over the three close months to each month
+    segments: list[dict[str, Any]]  # the trailing twelve close months, per segment
     window: tuple[dt.date, dt.date] | None
-    exact_cycle: bool  # median sales cycle from fct_opportunities (exact) or not shown
 
 
 def win_rates(db: PublishedFile) -> WinRates:
-    db.require("win_rates", "close_month", "segment", "opportunity_type", "won", "lost", "won_amount")
-    months = [r["close_month"] for r in db.rows(f"select distinct close_month from {SCHEMA}.win_rates order by 1")]
-    if not months:
-        return WinRates([], [], {}, [], None, False)
-    overall_rows = {
-        r["close_month"]: _rate(r["won"], r["closed"])
-        for r in db.rows(
-            f"select close_month, sum(won) as won, sum(won + lost) as closed from {SCHEMA}.win_rates group by 1"
-        )
-    }
-    # Per opportunity type, over the three close months ending with each month (a single
-    # month of one type is often a handful of deals).
+    db.require("win_rates_monthly", *MONTHLY_WIN_COLUMNS)
+    db.require("win_rates_trailing", *SEGMENT_WIN_COLUMNS)
+    rows = db.rows(
+        f"select {', '.join(MONTHLY_WIN_COLUMNS)} from {SCHEMA}.win_rates_monthly "
+        "order by opportunity_type, close_month"
+    )
+    overall = [r for r in rows if r["opportunity_type"] == ALL_TYPES]
+    if not overall:
+        return WinRates([], [], {}, [], None)
     by_type: dict[str, list[float | None]] = {}
-    type_rows = db.rows(
-        f"select opportunity_type, close_month, sum(won) as won, sum(won + lost) as closed "
-        f"from {SCHEMA}.win_rates group by all"
-    )
-    lookup = {(r["opportunity_type"], r["close_month"]): (r["won"], r["closed"]) for r in type_rows}
-    for kind in sorted({r["opportunity_type"] for r in type_rows}):
-        rolling: list[float | None] = []
-        for i in range(len(months)):
-            window = [lookup.get((kind, m), (0, 0)) for m in months[max(i - 2, 0) : i + 1]]
-            rolling.append(_rate(sum(w for w, _ in window), sum(c for _, c in window)))
-        by_type[kind] = rolling
-    window = (months[max(len(months) - WINDOW_MONTHS, 0)], months[-1])
+    for r in rows:
+        if r["opportunity_type"] != ALL_TYPES:
+            by_type.setdefault(r["opportunity_type"], []).append(r["win_rate_3_months"])
     segments = db.rows(
-        f"""select segment, sum(won)::bigint as won, sum(lost)::bigint as lost, sum(won_amount) as won_amount
-        from {SCHEMA}.win_rates where close_month between ? and ? group by segment order by won_amount desc""",
-        list(window),
+        f"select {', '.join(SEGMENT_WIN_COLUMNS)} from {SCHEMA}.win_rates_trailing order by won_amount desc"
     )
-    exact = db.has("fct_opportunities", "segment", "is_won", "close_month", "sales_cycle_days")
-    cycles: dict[str, float | None] = {}
-    if exact:
-        cycles = {
-            r["segment"]: r["cycle"]
-            for r in db.rows(
-                f"""select segment, median(sales_cycle_days) as cycle from {SCHEMA}.fct_opportunities
-                where is_won and close_month between ? and ? group by segment""",
-                list(window),
-            )
-        }
-    for seg in segments:
-        seg["win_rate"] = _rate(seg["won"], (seg["won"] or 0) + (seg["lost"] or 0))
-        seg["avg_won_amount"] = _rate(seg["won_amount"], seg["won"])
-        seg["median_sales_cycle_days"] = cycles.get(seg["segment"])
-    return WinRates(months, [overall_rows.get(m) for m in months], by_type, segments, window, exact)
+    window = (segments[0]["first_close_month"], segments[0]["last_close_month"]) if segments else None
+    return WinRates([r["close_month"] for r in overall], [r["win_rate"] for r in overall], by_type, segments, window)
 
 
 # -- channel efficiency -----------------------------------------------------------------
 
+TRAILING_CHANNEL_COLUMNS = (
+    "channel", "first_quarter_start", "last_quarter_end", "quarters", "spend", "leads", "mqls", "opportunities",
+    "won", "won_amount", "cost_per_lead", "cost_per_opportunity", "cost_per_win", "return_on_spend",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ChannelEfficiency:
-    quarters: list[dt.date]  # the complete fiscal quarters summed
-    channels: list[dict[str, Any]]
+    first: dt.date | None  # the complete fiscal quarters summed: first day of the first, last day of the last
+    last: dt.date | None
+    quarters: int
+    channels: list[dict[str, Any]]  # best return on spend first
 
 
-def channel_efficiency(db: PublishedFile, as_of: dt.date | None, quarters: int = 4) -> ChannelEfficiency:
-    db.require("channel_efficiency", "fiscal_quarter_start", "channel", "spend", "leads", "mqls", "opportunities",
-               "won", "won_amount")
-    params: list[Any] = [quarters]
-    complete = ""
-    if as_of is not None:
-        complete = "where fiscal_quarter_start + interval 3 month - interval 1 day <= ?"
-        params = [as_of, quarters]
-    starts = [
-        r["q"]
-        for r in db.rows(
-            f"select distinct fiscal_quarter_start as q from {SCHEMA}.channel_efficiency {complete} "
-            "order by q desc limit ?",
-            params,
-        )
-    ][::-1]
-    if not starts:
-        return ChannelEfficiency([], [])
-    channels = db.rows(
-        f"""select channel, sum(spend) as spend, sum(leads)::bigint as leads, sum(mqls)::bigint as mqls,
-               sum(opportunities)::bigint as opportunities, sum(won)::bigint as won,
-               sum(won_amount) as won_amount
-        from {SCHEMA}.channel_efficiency where fiscal_quarter_start between ? and ?
-        group by channel""",
-        [starts[0], starts[-1]],
-    )
-    for c in channels:
-        spend = c["spend"] if c["spend"] is not None and round(c["spend"], 6) > 0 else None
-        c["cost_per_lead"] = _rate(spend, c["leads"])
-        c["cost_per_opportunity"] = _rate(spend, c["opportunities"])
-        c["cost_per_win"] = _rate(spend, c["won"])
-        c["return_on_spend"] = None if spend is None else (c["won_amount"] or 0) / spend
+def channel_efficiency(db: PublishedFile) -> ChannelEfficiency:
+    db.require("channel_efficiency_trailing", *TRAILING_CHANNEL_COLUMNS)
+    channels = db.rows(f"select {', '.join(TRAILING_CHANNEL_COLUMNS)} from {SCHEMA}.channel_efficiency_trailing")
+    if not channels:
+        return ChannelEfficiency(None, None, 0, [])
     channels.sort(key=lambda c: (c["return_on_spend"] is None, -(c["return_on_spend"] or 0), c["channel"]))
-    return ChannelEfficiency(starts, channels)
+    first = channels[0]
+    return ChannelEfficiency(first["first_quarter_start"], first["last_quarter_end"], first["quarters"], channels)
 
 
 # -- MRR, retention, renewals ----------------------------------------------------------
@@ -409,16 +354,32 @@ def mrr_movements(db: PublishedFile) -> list[dict[str, Any]]:
     return db.rows(f"select {', '.join(MRR_COLUMNS)} from {SCHEMA}.mrr_movements order by month")
 
 
+MRR_BRIDGE_COLUMNS = (
+    "first_month", "last_month", "months", "starting_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr",
+    "contraction_mrr", "churned_mrr", "ending_mrr",
+)  # fmt: skip
+
+
+def mrr_movements_trailing(db: PublishedFile) -> dict[str, Any] | None:
+    """The bridge of the twelve latest months (None while there is no MRR month)."""
+    db.require("mrr_movements_trailing", *MRR_BRIDGE_COLUMNS)
+    rows = db.rows(f"select {', '.join(MRR_BRIDGE_COLUMNS)} from {SCHEMA}.mrr_movements_trailing")
+    return rows[0] if rows else None
+
+
+RETENTION_COLUMNS = (
+    "month", "cohort_customers", "starting_mrr", "retained_customers", "gross_retained_mrr", "net_retained_mrr",
+    "grr", "nrr", "logo_retention",
+)  # fmt: skip
+# Published since gross and net retained MRR were added; an older file lacks them.
+_LATER_RETENTION_COLUMNS = ("gross_retained_mrr", "net_retained_mrr")
+
+
 def revenue_retention(db: PublishedFile) -> list[dict[str, Any]]:
-    db.require("revenue_retention", "month", "cohort_customers", "starting_mrr", "retained_customers", "grr",
-               "nrr", "logo_retention")
-    return db.rows(
-        f"select month, cohort_customers, starting_mrr, retained_customers, gross_retained_mrr, net_retained_mrr, "
-        f"grr, nrr, logo_retention from {SCHEMA}.revenue_retention order by month"
-        if db.has("revenue_retention", "gross_retained_mrr", "net_retained_mrr")
-        else f"select month, cohort_customers, starting_mrr, retained_customers, grr, nrr, logo_retention "
-        f"from {SCHEMA}.revenue_retention order by month"
-    )
+    required = [c for c in RETENTION_COLUMNS if c not in _LATER_RETENTION_COLUMNS]
+    db.require("revenue_retention", *required)
+    columns = RETENTION_COLUMNS if db.has("revenue_retention", *_LATER_RETENTION_COLUMNS) else required
+    return db.rows(f"select {', '.join(columns)} from {SCHEMA}.revenue_retention order by month")
 
 
 RENEWAL_COLUMNS = (
@@ -432,17 +393,20 @@ def renewals(db: PublishedFile) -> list[dict[str, Any]]:
     return db.rows(f"select {', '.join(RENEWAL_COLUMNS)} from {SCHEMA}.renewals order by expiry_month")
 
 
-def trailing_renewals(rows: list[dict[str, Any]], months: int = WINDOW_MONTHS) -> dict[str, Any] | None:
-    """The last `months` mature expiry months summed, rates recomputed from the sums."""
-    mature = [r for r in rows if r["is_mature"]][-months:]
-    if not mature:
-        return None
-    total = {
-        key: sum(r[key] or 0 for r in mature)
-        for key in ("accounts_expiring", "accounts_renewed", "expiring_arr", "renewed_arr", "successor_arr")
-    }
-    total["logo_renewal_rate"] = _rate(total["accounts_renewed"], total["accounts_expiring"])
-    total["gross_renewal_rate"] = _rate(total["renewed_arr"], total["expiring_arr"])
-    total["net_renewal_rate"] = _rate(total["successor_arr"], total["expiring_arr"])
-    total["first"], total["last"] = mature[0]["expiry_month"], mature[-1]["expiry_month"]
-    return total
+# Every dbt mart the report reads, and the columns it reads from it: each must be in the
+# mart's contract (tests/test_report_reads.py checks them against the dbt manifest).
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "commercial_ratio": RATIO_COLUMNS,
+    "commercial_ratio_bands": BAND_COLUMNS,
+    "headline_metrics": HEADLINE_COLUMNS,
+    "lead_funnel_trailing": TRAILING_FUNNEL_COLUMNS,
+    "lead_funnel_cohorts": COHORT_COLUMNS,
+    "opportunity_funnel_trailing": TRAILING_STAGE_COLUMNS,
+    "win_rates_monthly": MONTHLY_WIN_COLUMNS,
+    "win_rates_trailing": SEGMENT_WIN_COLUMNS,
+    "channel_efficiency_trailing": TRAILING_CHANNEL_COLUMNS,
+    "mrr_movements": MRR_COLUMNS,
+    "mrr_movements_trailing": MRR_BRIDGE_COLUMNS,
+    "revenue_retention": RETENTION_COLUMNS,
+    "renewals": RENEWAL_COLUMNS,
+}

@@ -1,0 +1,74 @@
+{#- The lead funnel of the trailing twelve mature cohorts (METRICS.md, "Lead funnel"):
+    the twelve latest cohort months that are mature, summed over all segments, per
+    channel and for all channels together (channel `(all channels)`), every rate
+    recomputed from the summed counts (null where its denominator is 0). The window
+    runs from the first to the last of those months. -#}
+
+with lead_funnel as (
+    select * from {{ ref('lead_funnel') }}
+),
+
+mature_months as (
+    select distinct cohort_month
+    from lead_funnel
+    where is_mature
+    order by cohort_month desc
+    limit 12
+),
+
+trailing_window as (
+    select
+        min(cohort_month) as first_cohort_month,
+        max(cohort_month) as last_cohort_month,
+        count(*) as cohort_months
+    from mature_months
+),
+
+in_window as (
+    select lead_funnel.*
+    from lead_funnel
+    inner join trailing_window
+        on lead_funnel.cohort_month between trailing_window.first_cohort_month
+            and trailing_window.last_cohort_month
+),
+
+summed as (
+    select
+        coalesce(channel, '(all channels)') as channel,
+        sum(leads) as leads,
+        sum(mqls) as mqls,
+        sum(sqls) as sqls,
+        sum(opportunities) as opportunities,
+        sum(won) as won,
+        sum(won_amount) as won_amount
+    from in_window
+    group by grouping sets ((channel), ())
+),
+
+final as (
+    select
+        -- ids
+        channel,
+        -- dates
+        cast(first_cohort_month as date) as first_cohort_month,
+        cast(last_cohort_month as date) as last_cohort_month,
+        -- counts
+        cast(cohort_months as bigint) as cohort_months,
+        cast(leads as bigint) as leads,
+        cast(mqls as bigint) as mqls,
+        cast(sqls as bigint) as sqls,
+        cast(opportunities as bigint) as opportunities,
+        cast(won as bigint) as won,
+        -- amounts
+        cast(won_amount as double) as won_amount,
+        -- rates
+        case when leads > 0 then 1.0 * mqls / leads end as mql_rate,
+        case when mqls > 0 then 1.0 * sqls / mqls end as sql_rate,
+        case when sqls > 0 then 1.0 * opportunities / sqls end as opportunity_rate,
+        case when opportunities > 0 then 1.0 * won / opportunities end as win_rate,
+        case when leads > 0 then 1.0 * won / leads end as lead_to_won_rate
+    from summed
+    cross join trailing_window
+)
+
+select * from final
