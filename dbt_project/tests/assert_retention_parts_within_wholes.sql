@@ -1,4 +1,4 @@
-{#- The retention marts' parts never exceed their wholes (METRICS.md); every returned
+{#- The retention marts' parts never exceed their wholes (docs/metrics.md); every returned
     row is a failure: retained MRR and customers within the cohort's, renewed ARR and
     accounts within the expiring ones, renewed ARR within the successor ARR. The
     columns' own ranges (rates in [0, 1], movement signs) are the published contract,

@@ -1,4 +1,4 @@
-"""Landed extract files -> `raw.<entity>` and `quarantine.<entity>` (SOURCES.md).
+"""Landed extract files -> `raw.<entity>` and `quarantine.<entity>` (docs/landing-contract.md).
 
 One entity at a time, as a full refresh: every `*.csv` and `*.parquet` file of the
 entity's folder is read with DuckDB's own readers, typed by the rules of

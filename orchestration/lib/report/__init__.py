@@ -74,7 +74,7 @@ def render_report(published_db: Path, now: dt.datetime | None = None) -> tuple[s
         sections=sections,
         banners=banners,
         footer="Built by gtm-warehouse from the published marts (read-only). Every metric is defined in "
-        "METRICS.md and in the dbt docs (<code>gtm docs</code>); query the same numbers with "
+        "docs/metrics.md and in the dbt docs (<code>gtm docs</code>); query the same numbers with "
         "<code>gtm sql</code>.",
     )
     return render_page(page), [s.id for s in sections if not s.available]

@@ -12,7 +12,7 @@ from typing import Any
 from orchestration.lib.report import fmt
 from orchestration.lib.report import queries as q
 
-METRICS_DOC = "METRICS.md"
+METRICS_DOC = "docs/metrics.md"
 
 
 @dataclass

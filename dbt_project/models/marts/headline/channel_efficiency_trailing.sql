@@ -1,4 +1,4 @@
-{#- Channel efficiency over the four latest complete fiscal quarters (METRICS.md, "Channel
+{#- Channel efficiency over the four latest complete fiscal quarters (docs/metrics.md, "Channel
     efficiency"): the quarters of marts.channel_efficiency that end on or before
     as_of_date, the latest four (and any between them), summed per channel, every cost
     and return recomputed from the sums. A channel whose summed spend is not above 0

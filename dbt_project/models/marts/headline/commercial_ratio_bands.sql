@@ -1,4 +1,4 @@
-{#- The bands of the commercial ratio (METRICS.md), one row per band, at the thresholds
+{#- The bands of the commercial ratio (docs/metrics.md), one row per band, at the thresholds
     this publication was built with (settings band_thresholds, passed as the dbt vars
     band_t1..band_t3). marts.commercial_ratio gives each period its band with the same
     macros; this table lets a reader draw the bands without knowing the settings. -#}

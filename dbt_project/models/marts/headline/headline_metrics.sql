@@ -1,5 +1,5 @@
 {#- The single numbers of the report's first screen, one row per metric, each with the
-    sums it is computed from and the window it covers (METRICS.md):
+    sums it is computed from and the window it covers (docs/metrics.md):
     - arr: 12 x ending_mrr of the latest month of mrr_movements;
     - arr_growth: ending_mrr of that month / ending_mrr twelve months earlier - 1;
     - logo_renewal_rate, gross_renewal_rate, net_renewal_rate: the renewals of the

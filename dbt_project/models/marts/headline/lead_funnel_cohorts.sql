@@ -1,4 +1,4 @@
-{#- The lead funnel per cohort month, every channel and segment together (METRICS.md,
+{#- The lead funnel per cohort month, every channel and segment together (docs/metrics.md,
     "Lead funnel"): leads, won and lead_to_won_rate = won / leads of each cohort month of
     marts.lead_funnel, with its maturity. -#}
 

@@ -1,4 +1,4 @@
-{#- The lead funnel of the trailing twelve mature cohorts (METRICS.md, "Lead funnel"):
+{#- The lead funnel of the trailing twelve mature cohorts (docs/metrics.md, "Lead funnel"):
     the twelve latest cohort months that are mature, summed over all segments, per
     channel and for all channels together (channel `(all channels)`), every rate
     recomputed from the summed counts (null where its denominator is 0). The window

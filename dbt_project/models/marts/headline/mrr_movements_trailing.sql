@@ -1,4 +1,4 @@
-{#- MRR movements over the twelve latest months of marts.mrr_movements (METRICS.md, "MRR
+{#- MRR movements over the twelve latest months of marts.mrr_movements (docs/metrics.md, "MRR
     movements"), as one bridge: the starting MRR of the first of those months, each
     movement summed, and the ending MRR of the latest month (starting + movements =
     ending). No row while mrr_movements is empty. -#}

@@ -1,4 +1,4 @@
-{#- Opportunity stage conversion over a trailing window of cohorts (METRICS.md,
+{#- Opportunity stage conversion over a trailing window of cohorts (docs/metrics.md,
     "Opportunity stage funnel"): the same mature cohort months as
     marts.lead_funnel_trailing; while no lead cohort is mature, the twelve latest cohort
     months that ended at least 90 days before as_of_date. Per stage, summed over segments,

@@ -1,4 +1,4 @@
-{#- Win rate by month of close (METRICS.md, "Win rates"), for every close month of
+{#- Win rate by month of close (docs/metrics.md, "Win rates"), for every close month of
     marts.win_rates and every opportunity type plus all types together (`(all types)`),
     summed over segments: the month's rate, and the rate over the three close months
     ending with it (the month and the two close months before it in the table), because a

@@ -1,4 +1,4 @@
-{#- Win rates by segment over the trailing twelve close months (METRICS.md, "Win rates"):
+{#- Win rates by segment over the trailing twelve close months (docs/metrics.md, "Win rates"):
     the twelve latest close months of marts.win_rates (and any month between them),
     summed over opportunity types; the median sales cycle over the won opportunities of
     marts.fct_opportunities closed in the same months. -#}
