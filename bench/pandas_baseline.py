@@ -3,7 +3,7 @@
 What an analyst would write without a warehouse: read the extracts with pandas, keep
 the newest extract's row per key, convert currencies with `merge_asof` (latest rate on
 or before the amount's date) and compute `commercial_ratio`, `lead_funnel` and
-`mrr_movements` with vectorized pandas, following METRICS.md. No quarantine, no
+`mrr_movements` with vectorized pandas, following docs/metrics.md. No quarantine, no
 checks: the landed demo data is clean. run.py compares the output with the published
 tables, so the comparison with the pipeline is like for like.
 
@@ -366,7 +366,7 @@ def run(landing: Path, out_dir: Path, as_of_date: dt.date, currency: str = "USD"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("landing", type=Path, help="landing dir (SOURCES.md layout)")
+    parser.add_argument("landing", type=Path, help="landing dir (docs/landing-contract.md layout)")
     parser.add_argument("out", type=Path, help="folder for <mart>.parquet")
     parser.add_argument("--as-of-date", type=dt.date.fromisoformat, required=True)
     args = parser.parse_args()

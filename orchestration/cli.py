@@ -58,7 +58,7 @@ def main() -> None:
     """gtm-warehouse: nightly ETL and metrics warehouse for B2B go-to-market teams.
 
     Typical use: `gtm demo` (demo data + refresh), or land your own extracts per
-    SOURCES.md in GTM_LANDING_DIR and run `gtm refresh`.
+    docs/landing-contract.md in GTM_LANDING_DIR and run `gtm refresh`.
     """
 
 
@@ -68,7 +68,7 @@ def main() -> None:
     "out_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Landing dir to write the demo extracts into (SOURCES.md layout).",
+    help="Landing dir to write the demo extracts into (docs/landing-contract.md layout).",
 )
 @click.option(
     "--scale",

@@ -1,7 +1,7 @@
 """Every setting of gtm-warehouse, in one place.
 
 Each setting has a default and can be overridden by an environment variable named
-`GTM_` + the setting in upper case (METRICS.md, ARCHITECTURE.md). A bad value stops
+`GTM_` + the setting in upper case (docs/metrics.md, docs/architecture.md). A bad value stops
 with a `SettingsError` naming the variable and the value. Relative paths are
 resolved against the working directory.
 """
@@ -192,7 +192,7 @@ SETTINGS: tuple[Setting, ...] = (
         "landing_dir",
         lambda: "landing",
         _path,
-        "Folder the source extracts are landed in (SOURCES.md layout).",
+        "Folder the source extracts are landed in (docs/landing-contract.md layout).",
     ),
     Setting(
         "warehouse_dir",

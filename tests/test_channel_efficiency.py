@@ -1,4 +1,4 @@
-"""marts.channel_efficiency (METRICS.md "Channel efficiency") over hand-made raw tables.
+"""marts.channel_efficiency (docs/metrics.md "Channel efficiency") over hand-made raw tables.
 
 as_of_date is 2026-08-15 and fiscal_year_start_month is 2, so fiscal quarters start
 on Nov 1, Feb 1, May 1 and Aug 1. EUR converts at 1.25 from 2026-01-01 and 1.5 from
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import (
-    dbt_build,
+    assert_row_values,
+    build_fixture,
     default_stage_mapping_rows,
     query,
-    write_raw_tables,
 )
 
 AS_OF = "2026-08-15"
@@ -111,12 +111,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("channel_efficiency")
-    db_path = work / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    dbt_build(db_path, work / "target", select=SELECT,
-              vars={"as_of_date": AS_OF, "fiscal_year_start_month": 2})
-    return db_path
+    return build_fixture(tmp_path_factory, "channel_efficiency", RAW, SELECT, {"as_of_date": AS_OF, "fiscal_year_start_month": 2})
 
 
 @pytest.fixture(scope="module")
@@ -133,11 +128,7 @@ def test_a_row_for_every_quarter_and_channel_with_spend_or_leads(efficiency: dic
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_channel_values(efficiency: dict, key: tuple) -> None:
     row = efficiency[key]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_all_spend_to_date_counts_marketing_and_sales(efficiency: dict) -> None:

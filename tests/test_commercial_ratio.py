@@ -33,13 +33,12 @@ as_of_date and spend dated after it do not count.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import build_fixture, query
 
 AS_OF = "2026-08-15"
 VARS = {"as_of_date": AS_OF, "fiscal_year_start_month": 7}
@@ -129,12 +128,8 @@ RAW: dict[str, list[dict[str, Any]]] = {
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    tmp = tmp_path_factory.mktemp("commercial_ratio")
-    db_path = tmp / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    dbt_build(db_path, tmp / "target", select=SELECT, vars=VARS)
-    yield db_path
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_fixture(tmp_path_factory, "commercial_ratio", RAW, SELECT, VARS)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The demo data generator: the full SOURCES.md contract, valid, deterministic, to scale."""
+"""The demo data generator: the full docs/landing-contract.md contract, valid, deterministic, to scale."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of the orchestration.lib.ingest package: landed files -> raw and quarantine (SOURCES.md)."""
+"""Tests of the orchestration.lib.ingest package: landed files -> raw and quarantine (docs/landing-contract.md)."""
 
 from __future__ import annotations
 

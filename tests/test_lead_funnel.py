@@ -1,4 +1,4 @@
-"""marts.lead_funnel (METRICS.md "Lead funnel") over hand-made raw tables.
+"""marts.lead_funnel (docs/metrics.md "Lead funnel") over hand-made raw tables.
 
 as_of_date is 2026-06-15. Every expected number below was worked out by hand from
 the rows in `RAW`; the comments on each lead say what it reaches and why.
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import (
-    dbt_build,
+    assert_row_values,
+    build_fixture,
     default_stage_mapping_rows,
     query,
-    write_raw_tables,
 )
 
 AS_OF = "2026-06-15"
@@ -130,11 +130,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("lead_funnel")
-    db_path = work / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    dbt_build(db_path, work / "target", select=SELECT, vars={"as_of_date": AS_OF})
-    return db_path
+    return build_fixture(tmp_path_factory, "lead_funnel", RAW, SELECT, {"as_of_date": AS_OF})
 
 
 @pytest.fixture(scope="module")
@@ -150,11 +146,7 @@ def test_one_row_per_group_with_leads(funnel: dict) -> None:
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_group_values(funnel: dict, key: tuple[str, str, str]) -> None:
     row = funnel[key]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_total_leads_excludes_leads_created_after_as_of_date(db: Path) -> None:

@@ -28,14 +28,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import build_fixture, query
 from tests.support.dbt_fixtures import subscription_row as _sub
 
 AS_OF = "2026-03-17"
 SELECT = "+marts.retention stg_crm__accounts"
 HALF_A_CENT = 0.005
-
-
+# From the first MRR month (a1 starts 2025-10-15) to the month of AS_OF.
+MONTHS = ["2025-10-01", "2025-11-01", "2025-12-01", "2026-01-01", "2026-02-01", "2026-03-01"]
 
 
 def _opp(oid, account, kind, close, amount, *, closed=True, won=True, currency="USD"):
@@ -92,11 +92,7 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("mrr_movements")
-    db_path = tmp / "work.duckdb"
-    write_raw_tables(db_path, ROWS)
-    dbt_build(db_path, tmp / "target", select=SELECT, vars={"as_of_date": AS_OF})
-    return db_path
+    return build_fixture(tmp_path_factory, "mrr_movements", ROWS, SELECT, {"as_of_date": AS_OF})
 
 
 @pytest.fixture(scope="module")
@@ -112,14 +108,7 @@ def account_mrr(db: Path) -> dict:
 
 
 def test_months_run_from_first_mrr_month_to_month_of_as_of_date(movements):
-    assert list(movements) == [
-        "2025-10-01",
-        "2025-11-01",
-        "2025-12-01",
-        "2026-01-01",
-        "2026-02-01",
-        "2026-03-01",
-    ]
+    assert list(movements) == MONTHS
 
 
 @pytest.mark.parametrize(
@@ -237,14 +226,7 @@ def test_identity_holds_in_every_month(movements):
 def test_mid_month_start_upgrade_and_downgrade(account_mrr):
     types = [
         account_mrr[("A", m)]["movement_type"]
-        for m in [
-            "2025-10-01",
-            "2025-11-01",
-            "2025-12-01",
-            "2026-01-01",
-            "2026-02-01",
-            "2026-03-01",
-        ]
+        for m in MONTHS
     ]
     assert types == ["new", "unchanged", "expansion", "unchanged", "contraction", "unchanged"]
     assert account_mrr[("A", "2025-10-01")]["mrr"] == pytest.approx(100)

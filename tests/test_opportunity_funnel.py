@@ -1,4 +1,4 @@
-"""marts.opportunity_funnel (METRICS.md "Opportunity stage funnel") and the stage
+"""marts.opportunity_funnel (docs/metrics.md "Opportunity stage funnel") and the stage
 mapping checks, over hand-made raw tables with the shipped default stage mapping:
 
     1 Discovery      <- Prospecting, Discovery Call
@@ -18,6 +18,8 @@ import duckdb
 import pytest
 
 from tests.support.dbt_fixtures import (
+    assert_row_values,
+    build_fixture,
     dbt_build,
     default_stage_mapping_rows,
     query,
@@ -126,17 +128,9 @@ EXPECTED = {
 }
 
 
-def _build(db_path: Path, target: Path, select: str, **vars: str) -> None:
-    dbt_build(db_path, target, select=select, vars=vars)
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("opportunity_funnel")
-    db_path = work / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    _build(db_path, work / "target", SELECT, as_of_date=AS_OF)
-    return db_path
+    return build_fixture(tmp_path_factory, "opportunity_funnel", RAW, SELECT, {"as_of_date": AS_OF})
 
 
 @pytest.fixture(scope="module")
@@ -154,11 +148,7 @@ def test_a_row_for_every_open_stage_of_every_group(funnel: dict) -> None:
 def test_stage_values(funnel: dict, key: tuple) -> None:
     row = funnel[key]
     assert row["stage"] == STAGES[key[3]]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_highest_stage_in_fct_opportunities(db: Path) -> None:
@@ -222,7 +212,7 @@ def test_unmapped_stages_and_a_broken_mapping_block_the_build(
     })
     select = "+assert_every_crm_stage_mapped +assert_stage_mapping_is_consistent"
     with pytest.raises(AssertionError) as failure:
-        _build(db_path, target, select, as_of_date=AS_OF)
+        dbt_build(db_path, target, select=select, vars={"as_of_date": AS_OF})
     assert "assert_every_crm_stage_mapped" in str(failure.value)
     assert "assert_stage_mapping_is_consistent" in str(failure.value)
 

@@ -27,13 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import build_fixture, query
 from tests.support.dbt_fixtures import subscription_row as _sub
 
 AS_OF = "2026-06-15"
 SELECT = "+marts.retention stg_crm__accounts"
-
-
 
 
 ROWS = {
@@ -83,16 +81,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("renewals")
-    db_path = tmp / "work.duckdb"
-    write_raw_tables(db_path, ROWS)
-    dbt_build(
-        db_path,
-        tmp / "target",
-        select=SELECT,
-        vars={"as_of_date": AS_OF, "renewal_window_days": 30},
-    )
-    return db_path
+    return build_fixture(tmp_path_factory, "renewals", ROWS, SELECT, {"as_of_date": AS_OF, "renewal_window_days": 30})
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import build_fixture, dbt_build, query
 
 AS_OF = "2026-03-15"
 VARS = {"as_of_date": AS_OF, "fiscal_year_start_month": 2}
@@ -125,11 +125,8 @@ RAW: dict[str, list[dict[str, Any]]] = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    tmp = tmp_path_factory.mktemp("revenue_recognition")
-    db_path = tmp / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    dbt_build(db_path, tmp / "target", select=SELECT, vars=VARS)
-    yield db_path, tmp
+    db_path = build_fixture(tmp_path_factory, "revenue_recognition", RAW, SELECT, VARS)
+    yield db_path, db_path.parent
 
 
 @pytest.fixture(scope="module")

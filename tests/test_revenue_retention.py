@@ -24,13 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dbt_fixtures import dbt_build, query, write_raw_tables
+from tests.support.dbt_fixtures import build_fixture, query
 from tests.support.dbt_fixtures import subscription_row as _sub
 
 AS_OF = "2026-02-15"
 SELECT = "+marts.retention stg_crm__accounts"
-
-
 
 
 ROWS = {
@@ -59,11 +57,7 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("revenue_retention")
-    db_path = tmp / "work.duckdb"
-    write_raw_tables(db_path, ROWS)
-    dbt_build(db_path, tmp / "target", select=SELECT, vars={"as_of_date": AS_OF})
-    return db_path
+    return build_fixture(tmp_path_factory, "revenue_retention", ROWS, SELECT, {"as_of_date": AS_OF})
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
-from orchestration.settings import DEFAULT_STAGE_MAPPING, Settings, SettingsError
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_STAGE_MAPPING, Settings, SettingsError
 
 
 def test_defaults_match_metrics_md():
@@ -18,6 +19,13 @@ def test_defaults_match_metrics_md():
     assert settings.schedule_cron == "0 2 * * *"
     assert settings.schedule_timezone == "UTC"
     assert settings.alert_webhook is None
+
+
+def test_dbt_project_var_defaults_are_the_settings_defaults():
+    """dbt_project.yml keeps defaults so `dbt` run by hand works; they must be the settings'
+    own (the one home), or a hand-run dbt would compute other numbers than a refresh."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["vars"] == Settings.from_env({}).dbt_vars()
 
 
 def test_environment_overrides_every_setting(tmp_path):

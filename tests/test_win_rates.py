@@ -1,4 +1,4 @@
-"""marts.win_rates (METRICS.md "Win rates") over hand-made raw tables.
+"""marts.win_rates (docs/metrics.md "Win rates") over hand-made raw tables.
 
 as_of_date is 2026-06-30; EUR rates: 1.25 from 2026-01-01, 1.5 from 2026-03-01,
 1.75 from 2026-05-01. Expected numbers are worked out by hand below.
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbt_fixtures import (
-    dbt_build,
+    assert_row_values,
+    build_fixture,
     default_stage_mapping_rows,
     query,
-    write_raw_tables,
 )
 
 AS_OF = "2026-06-30"
@@ -80,11 +80,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("win_rates")
-    db_path = work / "work.duckdb"
-    write_raw_tables(db_path, RAW)
-    dbt_build(db_path, work / "target", select=SELECT, vars={"as_of_date": AS_OF})
-    return db_path
+    return build_fixture(tmp_path_factory, "win_rates", RAW, SELECT, {"as_of_date": AS_OF})
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +96,7 @@ def test_one_row_per_close_month_segment_and_type_with_closed_deals(win_rates: d
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_win_rate_values(win_rates: dict, key: tuple) -> None:
     row = win_rates[key]
-    for column, expected in zip(COLUMNS, EXPECTED[key], strict=True):
-        if expected is None:
-            assert row[column] is None, column
-        else:
-            assert row[column] == pytest.approx(expected), column
+    assert_row_values(row, COLUMNS, EXPECTED[key])
 
 
 def test_opportunities_are_open_unless_closed_by_as_of_date(db: Path) -> None:

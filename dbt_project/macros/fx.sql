@@ -1,4 +1,4 @@
-{#- Currency conversion at the latest rate on or before a date (METRICS.md).
+{#- Currency conversion at the latest rate on or before a date (docs/metrics.md).
 
     Use in a model's from clause, then multiply by `<alias>.rate_to_reporting`:
 

@@ -1,4 +1,4 @@
-{#- The settings of METRICS.md as SQL expressions. Values come from --vars, set by
+{#- The settings of docs/metrics.md as SQL expressions. Values come from --vars, set by
     orchestration/settings.py; defaults live in dbt_project.yml. -#}
 
 {#- as_of_date: a --vars as_of_date wins (dbt unit tests, the metric tests, an ad-hoc

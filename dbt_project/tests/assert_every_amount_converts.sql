@@ -1,4 +1,4 @@
-{#- Blocking data-quality check (METRICS.md, "Dates, as_of_date and currency"): every
+{#- Blocking data-quality check (docs/metrics.md, "Dates, as_of_date and currency"): every
     amount dated on or before as_of_date must have a rate on or before its own date.
     Returns one row per (source entity, currency) that lacks one, naming the earliest
     such date; amounts dated after as_of_date are not checked.

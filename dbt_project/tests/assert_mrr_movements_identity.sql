@@ -1,4 +1,4 @@
-{#- The MRR identity of METRICS.md, both parts; every returned row is a failure.
+{#- The MRR identity of docs/metrics.md, both parts; every returned row is a failure.
 
     1. starting_mrr + new + reactivation + expansion + contraction + churned = ending_mrr:
        per account and month within half a cent (a change under half a cent goes in no

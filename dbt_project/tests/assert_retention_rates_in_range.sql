@@ -1,4 +1,4 @@
-{#- Signs and ranges of METRICS.md for the retention marts; every returned row is a
+{#- Signs and ranges of docs/metrics.md for the retention marts; every returned row is a
     failure: rates in [0, 1] except nrr and net_renewal_rate (>= 0), movement columns
     with their sign, renewed ARR never above the expiring or the successor ARR. -#}
 with movements as (

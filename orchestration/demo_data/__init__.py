@@ -1,4 +1,4 @@
-"""Demo data: extracts of a believable B2B SaaS company in the SOURCES.md layout.
+"""Demo data: extracts of a believable B2B SaaS company in the docs/landing-contract.md layout.
 
 `generate(out_dir, scale, seed, as_of_date)` simulates about three years of a
 company ending near $20M ARR at scale 1 (rows grow linearly with the scale) and

@@ -1,4 +1,4 @@
-"""The landing contract of SOURCES.md as data.
+"""The landing contract of docs/landing-contract.md as data.
 
 One definition of every source entity (its folder, columns, types, keys, allowed
 values and references) that the ingestion, the demo generator and the quality
@@ -247,7 +247,7 @@ FX_RATES = Entity(
     optional=True,
 )
 
-# The user-editable mapping of CRM stage names onto the funnel (METRICS.md). It is
+# The user-editable mapping of CRM stage names onto the funnel (docs/metrics.md). It is
 # not a landed source but is read and validated the same way.
 STAGE_MAPPING = Entity(
     source="config",

@@ -5,8 +5,9 @@ contract: columns, data types, descriptions) is the one place its schema is writ
 the quality suites, the metrics report and the test fixtures read it from here.
 
 `dbt parse` (no database, no network) writes the manifest; `ensure_manifest` runs it
-when the manifest is missing or older than any file of the project, so every entry
-point works from a fresh clone. Nothing here knows Dagster.
+when the manifest is missing, older than any file of the project, or was parsed from
+another set of files (one added, removed or renamed: a removal changes no file's mtime),
+so every entry point works from a fresh clone. Nothing here knows Dagster.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 from orchestration.settings import DBT_PROJECT_DIR
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+# Beside the manifest: the project files it was parsed from, one relative path a line.
+PARSED_FILES_NAME = "manifest_files.txt"
 MARTS_FOLDER = "marts"
 # The folders whose files `dbt parse` reads: a newer file makes the manifest stale.
 _PROJECT_FOLDERS = ("models", "macros", "tests")
@@ -70,10 +73,23 @@ def _project_files(project_dir: Path) -> list[Path]:
     return [*files, project_dir / "dbt_project.yml"]
 
 
+def _relative_paths(files: list[Path], project_dir: Path) -> list[str]:
+    return sorted(p.relative_to(project_dir).as_posix() for p in files)
+
+
+def _parsed_files_path(manifest_path: Path) -> Path:
+    return manifest_path.with_name(PARSED_FILES_NAME)
+
+
 def manifest_is_stale(manifest_path: Path = MANIFEST_PATH, project_dir: Path = DBT_PROJECT_DIR) -> bool:
-    if not manifest_path.exists():
+    """Missing, older than a project file, or parsed from another set of files."""
+    parsed_files = _parsed_files_path(manifest_path)
+    if not manifest_path.exists() or not parsed_files.exists():
         return True
-    newest = max(p.stat().st_mtime for p in _project_files(project_dir))
+    files = _project_files(project_dir)
+    if parsed_files.read_text().splitlines() != _relative_paths(files, project_dir):
+        return True
+    newest = max(p.stat().st_mtime for p in files)
     return manifest_path.stat().st_mtime < newest
 
 
@@ -87,6 +103,7 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     """Run `dbt parse` when the manifest is missing or stale; the manifest's path."""
     manifest_path = project_dir / "target" / "manifest.json"
     if manifest_is_stale(manifest_path, project_dir):
+        parsed_files = _relative_paths(_project_files(project_dir), project_dir)
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         completed = subprocess.run(
             [dbt_executable(), "--quiet", "parse", "--project-dir", str(project_dir),
@@ -100,6 +117,7 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
         if completed.returncode != 0 or not manifest_path.exists():
             output = (completed.stdout + completed.stderr).strip()
             raise ManifestError(f"dbt parse failed in {project_dir} (exit {completed.returncode}): {output}")
+        _parsed_files_path(manifest_path).write_text("".join(f"{path}\n" for path in parsed_files))
     return manifest_path
 
 

@@ -1,4 +1,4 @@
-"""The typing rules of SOURCES.md as DuckDB SQL expressions.
+"""The typing rules of docs/landing-contract.md as DuckDB SQL expressions.
 
 Every landed value arrives as text (CSV read with `all_varchar`, Parquet cast to
 VARCHAR), is trimmed (empty -> null) and then typed with the expression of its

@@ -17,19 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
+# The settings' own defaults (one home: orchestration/settings.py), with a fixed date.
 DEFAULT_VARS: dict[str, Any] = {
     "as_of_date": "2026-09-30",
-    "reporting_currency": "USD",
-    "fiscal_year_start_month": 1,
-    "funnel_maturity_days": 90,
-    "renewal_window_days": 30,
-    "band_t1": 0.75,
-    "band_t2": 1.25,
-    "band_t3": 1.5,
+    **Settings.from_env({}, as_of_date="2026-09-30").dbt_vars(),
 }
 
 
@@ -104,12 +100,36 @@ def dbt_build(
     return result
 
 
+def build_fixture(
+    tmp_path_factory: Any,
+    name: str,
+    rows_by_entity: Mapping[str, Sequence[Mapping[str, Any]]],
+    select: str,
+    vars: Mapping[str, Any] | None = None,
+) -> Path:
+    """A fresh work database holding `rows_by_entity` with the `select`ed models built on it."""
+    work = tmp_path_factory.mktemp(name)
+    db_path = work / "work.duckdb"
+    write_raw_tables(db_path, rows_by_entity)
+    dbt_build(db_path, work / "target", select=select, vars=vars)
+    return db_path
+
+
 def query(db_path: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Rows of `sql` as dicts (small results only)."""
     with closing(duckdb.connect(str(db_path), read_only=True)) as con:
         cursor = con.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def assert_row_values(row: Mapping[str, Any], columns: Sequence[str], expected: Sequence[Any]) -> None:
+    """Each of `columns` equals the hand-worked value (None: the cell must be NULL)."""
+    for column, value in zip(columns, expected, strict=True):
+        if value is None:
+            assert row[column] is None, column
+        else:
+            assert row[column] == pytest.approx(value), column
 
 
 def subscription_row(sid: str, account: str, start: str, end: str | None, arr: float, currency: str = "USD") -> dict:

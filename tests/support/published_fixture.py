@@ -1,6 +1,6 @@
 """Hand-made published files: a few rows per mart, written directly with duckdb.
 
-`write_published` writes the public marts with the columns of METRICS.md (and the
+`write_published` writes the public marts with the columns of docs/metrics.md (and the
 publication record), so the metrics report can be checked against numbers chosen by
 hand; `only=` leaves marts out, like a file published by an older version.
 """

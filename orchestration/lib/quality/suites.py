@@ -6,7 +6,7 @@ names them, loads them and fills in their run-time parameters; it imports GX onl
 inside `load_suites`.
 
 - One suite per source entity of contract.py, named after its table
-  (`raw.crm__opportunities`), and one per public mart of METRICS.md
+  (`raw.crm__opportunities`), and one per public mart of docs/metrics.md
   (`marts.commercial_ratio`).
 - Every expectation carries `meta.severity`: `error` blocks publishing, `warn`
   publishes and is recorded. `meta.severity` is the one that counts; GX's own
@@ -32,7 +32,7 @@ from orchestration.settings import EXPECTATIONS_DIR, Settings
 SUITES_DIR = EXPECTATIONS_DIR / "expectations"
 SQL_EXPECTATION_TYPE = "expect_no_unexpected_rows"
 
-# The public marts of METRICS.md (their suites are in expectations/ too).
+# The public marts of docs/metrics.md (their suites are in expectations/ too).
 MART_NAMES: tuple[str, ...] = (
     "commercial_ratio",
     "lead_funnel",

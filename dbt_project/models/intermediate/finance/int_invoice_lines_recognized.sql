@@ -1,5 +1,5 @@
 {#- Recognized revenue: one row per (invoice line, calendar month) in which the line
-    recognizes at least one day on or before as_of_date (METRICS.md, commercial ratio).
+    recognizes at least one day on or before as_of_date (docs/metrics.md, commercial ratio).
 
     A line with a valid service period [service_start, service_end) is recognized
     evenly per day over it; any other line (no period, only one of the two dates, or

@@ -1,6 +1,6 @@
 {#- One row per account and expiry month P (up to the month of as_of_date) in which at
     least one of the account's subscriptions expires, matched with its successors
-    (METRICS.md, Renewals).
+    (docs/metrics.md, Renewals).
 
     X = the account's subscriptions expiring in P (end_date - 1 day in P).
     Y = its other subscriptions (not in X) whose start_date lies in

@@ -1,6 +1,6 @@
 {#- One row per account and month, from the account's first month with MRR to the month
     of as_of_date (months without MRR in between are rows with mrr 0), with the MRR
-    movement against the month before (METRICS.md, MRR movements).
+    movement against the month before (docs/metrics.md, MRR movements).
 
     mrr(account, M) = sum of arr/12 over the account's subscriptions active on the
     measuring day d(M): start_date <= d(M) < end_date (or end_date null). An mrr under

@@ -1,4 +1,4 @@
-{#- The commercial ratio of METRICS.md: revenue growth over the sales and marketing
+{#- The commercial ratio of docs/metrics.md: revenue growth over the sales and marketing
     expense that produced it, per fiscal year, fiscal quarter and trailing twelve
     months (ttm). See the model's yml for the definition and the readings chosen. -#}
 with months as (

@@ -1,4 +1,4 @@
-{#- Spend and what it returns per (fiscal_quarter_start, channel): see METRICS.md
+{#- Spend and what it returns per (fiscal_quarter_start, channel): see docs/metrics.md
     "Channel efficiency". A row for every quarter and channel with spend rows or
     leads; the missing side is 0. Cost figures and return_on_spend are null when
     spend <= 0, a cost figure also when its count is 0. -#}

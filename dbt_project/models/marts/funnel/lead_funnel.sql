@@ -1,4 +1,4 @@
-{#- Lead funnel by (cohort_month, channel, segment): see METRICS.md "Lead funnel".
+{#- Lead funnel by (cohort_month, channel, segment): see docs/metrics.md "Lead funnel".
     Counts are of leads that reached each stage by as_of_date (monotone: a later
     stage implies the earlier ones); rates are null where their denominator is 0. -#}
 with leads as (

@@ -1,5 +1,5 @@
 {#- Opportunity stage funnel by (cohort_month, segment, opportunity_type, stage_order):
-    see METRICS.md "Opportunity stage funnel". Every group with opportunities gets a
+    see docs/metrics.md "Opportunity stage funnel". Every group with opportunities gets a
     row for every open stage of the stage mapping, even one none entered. An
     opportunity entered every stage up to its highest stage (a won one: all). -#}
 with opportunities as (

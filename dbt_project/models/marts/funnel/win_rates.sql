@@ -1,5 +1,5 @@
 {#- Win rates of opportunities closed by as_of_date, by (close_month, segment,
-    opportunity_type): see METRICS.md "Win rates". -#}
+    opportunity_type): see docs/metrics.md "Win rates". -#}
 with closed_opportunities as (
     select * from {{ ref('int_opportunities_staged') }}
     where is_closed

@@ -1,4 +1,4 @@
-{#- MRR movements per month (METRICS.md), from the first month with any MRR to the month
+{#- MRR movements per month (docs/metrics.md), from the first month with any MRR to the month
     of as_of_date: the account movements of int_account_mrr_monthly summed per month.
     starting_mrr is the month before's ending_mrr (0 in the first month, when no account
     had MRR), so ending_mrr = next month's starting_mrr holds exactly. -#}

@@ -1,4 +1,4 @@
-{#- Contract renewals by month of expiry (METRICS.md): one row for each month up to the
+{#- Contract renewals by month of expiry (docs/metrics.md): one row for each month up to the
     month of as_of_date in which at least one subscription expires, summed over the
     accounts of int_account_expiries_matched. -#}
 {%- set window_days = renewal_window_days() | trim | int -%}

@@ -1,4 +1,4 @@
-{#- Revenue retention per month M (METRICS.md), for every month whose M-12 is not before
+{#- Revenue retention per month M (docs/metrics.md), for every month whose M-12 is not before
     the first month with any MRR: the cohort is the accounts with mrr > 0 in M-12;
     grr caps each account at its M-12 MRR, nrr does not. -#}
 with account_mrr as (
@@ -62,7 +62,7 @@ spined as (
 
 final as (
     select
-        -- in the column order of METRICS.md
+        -- in the column order of docs/metrics.md
         month,
         cohort_customers,
         starting_mrr,
