@@ -104,6 +104,39 @@ def _existing_file(text: str) -> Path:
     return path
 
 
+def _stage_mapping_file(text: str) -> Path:
+    """An existing CSV or Parquet file whose header has the stage mapping's required columns."""
+    path = _existing_file(text)
+    # here, not at the top: the ingest package reads nothing of the settings, but is large
+    import duckdb
+
+    from orchestration.lib.contract import STAGE_MAPPING
+    from orchestration.lib.ingest.errors import SourceContractError
+    from orchestration.lib.ingest.extracts import EXTRACT_SUFFIXES, open_extract
+
+    if path.suffix.lower() not in EXTRACT_SUFFIXES:
+        columns = ", ".join(STAGE_MAPPING.column_names)
+        raise ValueError(f"must be a {' or '.join(EXTRACT_SUFFIXES)} file (columns {columns})")
+    with duckdb.connect() as con:
+        try:
+            open_extract(con, STAGE_MAPPING, 0, path, path.name)
+        except SourceContractError as error:
+            raise ValueError(f"is not a stage mapping: {error}") from None
+    return path
+
+
+def _memory_limit(text: str) -> str:
+    """A DuckDB memory limit (4GB, 512MiB, 80%), as DuckDB itself parses it."""
+    value = text.strip()
+    import duckdb  # here, not at the top: only this setting and the storage version need it
+
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error:
+        raise ValueError("must be an amount of memory DuckDB understands, such as 4GB, 512MiB or 80%") from None
+    return value
+
+
 def _cron(text: str) -> str:
     parts = text.split()
     if len(parts) != 5 or not all(re.fullmatch(r"[\d*/,\-]+", p) for p in parts):
@@ -185,7 +218,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "stage_mapping",
         lambda: str(DEFAULT_STAGE_MAPPING),
-        _existing_file,
+        _stage_mapping_file,
         "CSV mapping CRM stages onto the funnel (crm_stage,funnel_stage,stage_order,outcome).",
     ),
     Setting(
@@ -234,7 +267,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "duckdb_memory_limit",
         lambda: "4GB",
-        lambda s: s.strip() or "4GB",
+        _memory_limit,
         "Memory DuckDB may use before spilling to disk (e.g. 4GB).",
     ),
     Setting(
