@@ -780,3 +780,52 @@ def test_running_twice_gives_the_same_tables(con, tmp_path):
     assert {t: rows(con, f"select * from {t}") for t in tables} == before
     assert rows(con, "select current_setting('preserve_insertion_order')") == [(False,)]
     assert counts(first) == (4, 3, 1, 0, 1)
+
+
+# -- extract names (issue 13 item 2) ---------------------------------------------------
+
+
+def test_a_file_whose_name_is_not_an_extract_date_warns_and_the_file_that_won_most_keys_is_known(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\nc1,New,events,2026-03-01,\nc2,B,events,2026-03-01,\nc3,C,events,2026-03-01,\n",
+    )
+    land(tmp_path, "crm/campaigns", "2026-11-26T0200_part2.csv", f"{CAMPAIGN_HEADER}\nc4,D,events,2026-03-01,\n")
+    # an old copy: 'b' sorts after '2', so it wins c1 and c2 with stale values
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "backup.CSV",
+        f"{CAMPAIGN_HEADER}\nc1,Old,events,2026-03-01,\nc2,B,events,2026-03-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert result.warnings == (
+        "crm/campaigns: file backup.CSV: the name does not begin with an extract date (YYYY-MM-DD); files are "
+        "read in name order, so it wins every key it shares with a file whose name sorts before it",
+    )
+    assert [(f.source_file, f.rows_loaded) for f in result.per_file] == [
+        ("crm/campaigns/2026-11-25.csv", 1),
+        ("crm/campaigns/2026-11-26T0200_part2.csv", 1),
+        ("crm/campaigns/backup.CSV", 2),
+    ]
+    assert result.most_keys_from.source_file == "crm/campaigns/backup.CSV"
+    assert rows(con, "select campaign_name from raw.crm__campaigns where campaign_id = 'c1'") == [("Old",)]
+
+
+@pytest.mark.parametrize(
+    ("name", "dated"),
+    [
+        ("2026-11-26.csv", True),
+        ("2026-11-26T0200.parquet", True),
+        ("2026-02-30.csv", False),
+        ("26-11-2026.csv", False),
+        ("backup.csv", False),
+        ("2026-1-26.csv", False),
+    ],
+)
+def test_a_name_is_dated_when_it_begins_with_a_real_iso_date(name, dated):
+    from orchestration.lib.ingest.extracts import is_dated
+
+    assert is_dated(name) is dated

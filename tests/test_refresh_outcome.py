@@ -28,6 +28,10 @@ def test_a_failed_run_shows_only_its_own_rows_and_each_failure_once(tmp_path, mo
     (accounts / "2026-11-26.csv").write_text(
         "account_id,account_name,created_at\na1,Acme,2026-01-01\na2,Bolt,2026-01-02\na3,Core,yesterday\n"
     )
+    # an old copy saved under another name: it sorts after the dated extract and wins a1 and a2
+    (accounts / "accounts-copy.csv").write_text(
+        "account_id,account_name,created_at\na1,Acme Old,2025-01-01\na2,Bolt,2026-01-02\n"
+    )
     mapping = tmp_path / "mapping.csv"
     mapping.write_text("crm_stage,funnel_stage,stage_order,outcome\nQualify,qualify,1,open\nWon,won,,won\n")
     # the previous, complete run's log: 1,000 leads loaded
@@ -53,8 +57,23 @@ def test_a_failed_run_shows_only_its_own_rows_and_each_failure_once(tmp_path, mo
     assert not outcome.published
     # this run: 2 accounts loaded and 1 quarantined (created_at 'yesterday'), no fx rates
     # (optional, not landed), the 2 stages; nothing of the previous run's 1,000 leads
-    assert outcome.source_rows == [("crm__accounts", 2, 1), ("finance__fx_rates", 0, 0), ("config__stage_mapping", 2, 0)]
+    assert outcome.source_rows == [
+        ("crm__accounts", 2, 1),
+        ("finance__fx_rates", 0, 0),
+        ("config__stage_mapping", 2, 0),
+    ]
+    assert outcome.most_keys_from == {
+        "crm__accounts": ("crm/accounts/accounts-copy.csv", 2),
+        "config__stage_mapping": ("mapping.csv", 2),
+    }
     summary = outcome.summary()
+    assert (
+        "crm__accounts                                   2        1   crm/accounts/accounts-copy.csv (2)\n" in summary
+    )
+    assert (
+        summary.count("Warning: crm/accounts: file accounts-copy.csv: the name does not begin with an extract date")
+        == 1
+    )
     assert "crm__leads" not in summary.split("Step failed")[0]
     assert len(outcome.failed_steps) == 1
     step, message = outcome.failed_steps[0]

@@ -37,6 +37,8 @@ class RefreshOutcome:
     warned_checks: list[str] = field(default_factory=list)
     # entity, loaded, quarantined: the entities this run ingested
     source_rows: list[tuple[str, int, int]] = field(default_factory=list)
+    most_keys_from: dict[str, tuple[str, int]] = field(default_factory=dict)  # entity -> (file, keys won)
+    ingest_warnings: list[str] = field(default_factory=list)  # e.g. an extract whose name is not a date
     tables: list[str] = field(default_factory=list)
     data_docs: Path | None = None  # this run's validation report (Great Expectations Data Docs)
     alert: str | None = None  # what became of the alert sent when nothing was published
@@ -45,9 +47,14 @@ class RefreshOutcome:
     def summary(self) -> str:
         lines = [f"Run {self.run_id}"]
         if self.source_rows:
-            lines.append("Rows per source (loaded / quarantined):")
+            lines.append("Rows per source (loaded / quarantined / the file that won most keys):")
             for entity, loaded, quarantined in self.source_rows:
-                lines.append(f"  {entity:<36} {loaded:>12,} {quarantined:>8,}")
+                line = f"  {entity:<36} {loaded:>12,} {quarantined:>8,}"
+                if entity in self.most_keys_from:
+                    file, keys = self.most_keys_from[entity]
+                    line += f"   {file} ({keys:,})"
+                lines.append(line)
+        lines.extend(f"Warning: {warning}" for warning in self.ingest_warnings)
         lines.extend(f"Warning: {check}" for check in self.warned_checks)
         lines.extend(f"Check failed: {check}" for check in self.failed_checks)
         for step, message in self.failed_steps:
@@ -155,8 +162,8 @@ def plain_failure(error: SerializableErrorInfo) -> str:
     return message.splitlines()[0] if message else error.cls_name
 
 
-def _ingested_rows(event: dg.DagsterEvent) -> tuple[str, int, int] | None:
-    """(entity, loaded, quarantined) of an ingest asset's materialization in this run.
+def _read_ingest(event: dg.DagsterEvent, outcome: RefreshOutcome) -> None:
+    """Rows, warnings and the file that won most keys of an ingest asset materialized in this run.
 
     Read from the run's own events, not from raw._ingest_log: after a failed ingest the
     log still holds the previous run's counts.
@@ -164,16 +171,19 @@ def _ingested_rows(event: dg.DagsterEvent) -> tuple[str, int, int] | None:
     materialization = event.step_materialization_data.materialization
     metadata = materialization.metadata
     if materialization.asset_key.path[0] != "raw" or "rows_loaded" not in metadata:
-        return None
-    return (materialization.asset_key.path[-1], metadata["rows_loaded"].value, metadata["rows_quarantined"].value)
+        return
+    entity = materialization.asset_key.path[-1]
+    outcome.source_rows.append((entity, metadata["rows_loaded"].value, metadata["rows_quarantined"].value))
+    most = metadata["most_keys_from"].value if "most_keys_from" in metadata else {}
+    if most:
+        outcome.most_keys_from[entity] = (most["file"], most["keys"])
+    outcome.ingest_warnings.extend(metadata["warnings"].value if "warnings" in metadata else [])
 
 
 def _read_events(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> None:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            ingested = _ingested_rows(event)
-            if ingested:
-                outcome.source_rows.append(ingested)
+            _read_ingest(event, outcome)
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             message = plain_failure(error) if error else "unknown error"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,22 @@ def extract_files(folder: Path) -> list[Path]:
         if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES and not p.name.startswith(".")
     ]
     return sorted(files, key=lambda p: p.name.encode())
+
+
+def is_dated(name: str) -> bool:
+    """Whether a file name begins with an ISO date (`2026-11-26.csv`, `2026-11-26T0200.parquet`)."""
+    try:
+        dt.date.fromisoformat(name[:10])
+    except ValueError:
+        return False
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", name[:10]) is not None
+
+
+def undated_name_warning(entity: Entity, path: Path) -> str:
+    return (
+        f"{entity.folder}: file {path.name}: the name does not begin with an extract date (YYYY-MM-DD); "
+        "files are read in name order, so it wins every key it shares with a file whose name sorts before it"
+    )
 
 
 def _normalise(name: str) -> str:

@@ -16,7 +16,15 @@ import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, Entity
 from orchestration.lib.ingest.errors import SourceContractError
-from orchestration.lib.ingest.extracts import Extract, drop_rejects_tables, extra_columns, extract_files, open_extract
+from orchestration.lib.ingest.extracts import (
+    Extract,
+    drop_rejects_tables,
+    extra_columns,
+    extract_files,
+    is_dated,
+    open_extract,
+    undated_name_warning,
+)
 from orchestration.lib.ingest.latest_wins import (
     CONFLICTS_TABLE,
     WorkTables,
@@ -53,7 +61,8 @@ def ingest_entity(
     if not files and not entity.optional:
         raise SourceContractError(f"{entity.folder}: folder {folder} holds no extract file (*.csv or *.parquet)")
     named = [(path, f"{entity.folder}/{path.name}") for path in files]
-    return _ingest(con, entity, named, loaded_at)
+    warnings = tuple(undated_name_warning(entity, path) for path in files if not is_dated(path.name))
+    return _ingest(con, entity, named, loaded_at, warnings)
 
 
 def ingest_file_entity(
@@ -81,6 +90,7 @@ def _ingest(
     entity: Entity,
     files: list[tuple[Path, str]],
     loaded_at: dt.datetime,
+    warnings: tuple[str, ...] = (),
 ) -> IngestResult:
     """Steps 1-3 (package docstring); temporary tables are dropped in any case."""
     loaded_at = _naive_utc(loaded_at)
@@ -115,6 +125,7 @@ def _ingest(
         duplicates_dropped=sum(f.duplicates_dropped for f in per_file),
         key_conflicts=conflicts,
         per_file=tuple(per_file),
+        warnings=warnings,
     )
 
 
