@@ -475,6 +475,32 @@ def test_a_column_named_twice_is_refused(con, tmp_path):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_columns_that_differ_only_by_case_are_refused_in_csv_and_parquet_alike(con, tmp_path, fmt):
+    """DuckDB's Parquet reader renames the second one `campaign_id_1`: the first would have
+    become the key silently (issue 13 item 3)."""
+    import pyarrow
+    import pyarrow.parquet
+
+    columns = {"Campaign_ID": ["c1"], "campaign_id": ["c9"], "campaign_name": ["A"], "channel": ["events"]}
+    columns["start_date"] = ["2026-01-01"]
+    path = land(
+        tmp_path, "crm/campaigns", f"a.{fmt}", ",".join(columns) + "\n" + ",".join(v for (v,) in columns.values())
+    )
+    if fmt == "parquet":  # written by pyarrow: DuckDB would rename the second column on writing too
+        pyarrow.parquet.write_table(pyarrow.table(list(columns.values()), names=list(columns)), path)
+    with pytest.raises(
+        SourceContractError, match=rf"^crm/campaigns: file a.{fmt} has the column 'campaign_id' more than once$"
+    ):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+def test_a_parquet_file_that_is_not_one_names_the_file(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "a.parquet", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file a.parquet cannot be read: "):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
 # -- lines that are not records ----------------------------------------------------
 
 

@@ -190,6 +190,23 @@ def _csv_header(path: Path, where: str) -> list[str]:
     return names
 
 
+def _parquet_column_names(path: Path, where: str) -> list[str]:
+    """The top-level column names as the Parquet file writes them.
+
+    DuckDB's reader renames a column whose name differs from an earlier one only by
+    case (`invoice_line_id` after `Invoice_Line_ID` reads as `invoice_line_id_1`), so
+    the duplicate would pass unseen; the names are read from the file's schema instead,
+    in the reader's order.
+    """
+    import pyarrow
+    import pyarrow.parquet
+
+    try:
+        return list(pyarrow.parquet.read_schema(path).names)
+    except (pyarrow.ArrowException, OSError) as error:
+        raise SourceContractError(f"{where} cannot be read: {error}") from error
+
+
 def _unnamed(position: int, width: int) -> str:
     """DuckDB's name for a header field without a name, e.g. `column03`."""
     return f"column{position:0{len(str(width - 1))}d}"
@@ -222,7 +239,7 @@ def open_extract(con: duckdb.DuckDBPyConnection, entity: Entity, index: int, pat
             raise read_error(where, error) from error
         read_names = [row[0] for row in described]
         read_names.remove("file_row_number")  # added by the reader
-        names = read_names
+        names = _parquet_column_names(path, where)
     columns: dict[str, str] = {}
     for column_name, read_name in zip(names, read_names, strict=True):
         key = _normalise(column_name)
