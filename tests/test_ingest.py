@@ -855,3 +855,51 @@ def test_a_name_is_dated_when_it_begins_with_a_real_iso_date(name, dated):
     from orchestration.lib.ingest.extracts import is_dated
 
     assert is_dated(name) is dated
+
+
+# -- symbolic links (issue 13 item 4) --------------------------------------------------
+
+
+def test_a_link_leaving_the_landing_folder_is_refused_naming_link_and_target(con, tmp_path):
+    landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
+    land(landing, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    outside = land(elsewhere, ".", "secret.csv", f"{CAMPAIGN_HEADER},salary\nc2,B,events,2026-01-01,,100\n")
+    (landing / "crm/campaigns/2026-11-26.csv").symlink_to(outside)
+    with pytest.raises(SourceContractError) as error:
+        ingest_entity(con, CAMPAIGNS, landing, LOADED_AT)
+    assert str(error.value) == (
+        f"crm/campaigns/2026-11-26.csv is a link to {outside.resolve()}, outside the landing folder "
+        f"{landing.resolve()}; copy the extract into the landing folder instead"
+    )
+
+
+def test_a_linked_entity_folder_leaving_the_landing_folder_is_refused(con, tmp_path):
+    landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
+    land(elsewhere, "campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    (landing / "crm").mkdir(parents=True)
+    (landing / "crm/campaigns").symlink_to(elsewhere / "campaigns")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns is a link to .*elsewhere/campaigns, outside"):
+        ingest_entity(con, CAMPAIGNS, landing, LOADED_AT)
+
+
+def test_a_dangling_link_is_refused_not_skipped(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    (tmp_path / "crm/campaigns/2026-11-26.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(SourceContractError) as error:
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert str(error.value) == (
+        f"crm/campaigns/2026-11-26.csv is a link to {(tmp_path / 'gone.csv').resolve()}, which does not exist; "
+        "remove or fix the link"
+    )
+
+
+def test_a_link_inside_the_landing_folder_is_read(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    shared = land(tmp_path, "shared", "campaigns.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
+    (tmp_path / "crm/campaigns/2026-11-26.csv").symlink_to(shared)
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (2, 2, 0, 0, 0)
+    assert rows(con, "select campaign_id, _source_file from raw.crm__campaigns order by 1") == [
+        ("c1", "crm/campaigns/2026-11-25.csv"),
+        ("c2", "crm/campaigns/2026-11-26.csv"),
+    ]

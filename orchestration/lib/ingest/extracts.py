@@ -88,18 +88,35 @@ class Extract:
         return f"{INTERNAL_PREFIX}{kind}{self.file_columns.index(name)}"
 
 
-def extract_files(folder: Path) -> list[Path]:
+def extract_files(folder: Path, landing_dir: Path | None = None) -> list[Path]:
     """The extract files of an entity folder, sorted by name in byte order.
 
     Files with another extension, hidden files (name starting with `.`) and
-    sub-folders are ignored.
+    sub-folders are ignored. With `landing_dir`, a symbolic link (the folder or a file)
+    must stay inside it: one that leads out of it, or to nothing, is refused
+    (`SourceContractError` naming link and target) rather than read or skipped.
     """
-    files = [
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES and not p.name.startswith(".")
-    ]
-    return sorted(files, key=lambda p: p.name.encode())
+    if landing_dir is not None:
+        check_link(folder, landing_dir)
+    candidates = [p for p in folder.iterdir() if p.suffix.lower() in EXTRACT_SUFFIXES and not p.name.startswith(".")]
+    if landing_dir is not None:
+        for path in candidates:
+            check_link(path, landing_dir)
+    return sorted((p for p in candidates if p.is_file()), key=lambda p: p.name.encode())
+
+
+def check_link(path: Path, landing_dir: Path) -> None:
+    """Refuse a path that, through a symbolic link on the way, leaves `landing_dir` or leads nowhere."""
+    root = landing_dir.resolve()
+    target = path.resolve()
+    name = path.relative_to(landing_dir) if path.is_relative_to(landing_dir) else path
+    if not target.exists():
+        raise SourceContractError(f"{name} is a link to {target}, which does not exist; remove or fix the link")
+    if not target.is_relative_to(root):
+        raise SourceContractError(
+            f"{name} is a link to {target}, outside the landing folder {root}; "
+            "copy the extract into the landing folder instead"
+        )
 
 
 def is_dated(name: str) -> bool:

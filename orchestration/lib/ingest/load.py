@@ -18,6 +18,7 @@ from orchestration.lib.contract import DUCKDB_TYPES, Entity
 from orchestration.lib.ingest.errors import SourceContractError
 from orchestration.lib.ingest.extracts import (
     Extract,
+    check_link,
     drop_rejects_tables,
     extra_columns,
     extract_files,
@@ -53,11 +54,13 @@ def ingest_entity(
     and a file that cannot be read.
     """
     folder = Path(landing_dir) / entity.source / entity.name
+    if folder.is_symlink():
+        check_link(folder, Path(landing_dir))
     if not folder.is_dir():
         if entity.optional:
             return _ingest(con, entity, [], loaded_at)
         raise SourceContractError(f"{entity.folder}: required folder {folder} is missing")
-    files = extract_files(folder)
+    files = extract_files(folder, Path(landing_dir))
     if not files and not entity.optional:
         raise SourceContractError(f"{entity.folder}: folder {folder} holds no extract file (*.csv or *.parquet)")
     named = [(path, f"{entity.folder}/{path.name}") for path in files]
