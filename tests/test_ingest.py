@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -903,3 +904,90 @@ def test_a_link_inside_the_landing_folder_is_read(con, tmp_path):
         ("c1", "crm/campaigns/2026-11-25.csv"),
         ("c2", "crm/campaigns/2026-11-26.csv"),
     ]
+
+
+# -- records too long for the reader (issue 13 item 1) ---------------------------------
+
+LONG = 34_000_000  # longer than DuckDB's CSV buffer: its reader drops such a record without a reject
+
+
+@pytest.mark.parametrize(
+    ("channel", "length"),
+    [
+        ("x" * LONG, "34,000,017"),  # "c2,B," + channel + ",2026-01-01,": 5 + 34,000,000 + 12 bytes
+        ('"' + "x" * LONG + '"', "34,000,019"),
+        ("x" * 3_000_000, "3,000,017"),  # the reader would reject it itself; the same reason
+    ],
+    ids=["unquoted 34 MB", "quoted 34 MB", "3 MB"],
+)
+def test_a_record_too_long_for_the_reader_is_quarantined_with_its_true_reason(con, tmp_path, channel, length):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc2,B,{channel},2026-01-01,\nc3,C,events,2026-01-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 2, 1, 0, 0)
+    assert rows(con, "select campaign_id, _source_row from raw.crm__campaigns order by 2") == [("c1", 1), ("c3", 3)]
+    ((row, reason, raw_line),) = rows(con, "select _source_row, _reason, _raw_line from quarantine.crm__campaigns")
+    assert row == 2
+    assert (
+        reason == f"line 3: the record is {length} bytes long, longer than the 2,097,152 bytes a CSV record may have"
+    )
+    assert raw_line.startswith("c2,B,") and len(raw_line) == 10_000
+    assert not list(Path(tempfile.gettempdir()).glob("_ingest_crm__campaigns_*"))  # the reader's copy is gone
+
+
+def test_a_record_the_reader_loses_fails_the_accounting_instead_of_balancing(con, tmp_path, monkeypatch):
+    """The guard beneath: with long records not set aside (the limit raised past the
+    record), DuckDB's reader drops the 34 MB record silently, and the independent count of
+    the file's records refuses the file."""
+    from orchestration.lib.ingest import typed_rows
+
+    monkeypatch.setattr(typed_rows, "MAX_LINE_BYTES", 10 * LONG)
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc2,B,{'x' * LONG},2026-01-01,\nc3,C,events,2026-01-01,\n",
+    )
+    with pytest.raises(RowAccountingError) as error:
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert str(error.value) == (
+        "crm/campaigns: file 2026-11-26.csv holds 3 records, but the CSV reader returned 2 (rows and rejected "
+        "lines); the entity is not loaded, so no record is lost"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "width", "records"),
+    [
+        (b"a,b\n1,2\n3,4\n", 2, 2),
+        (b"a,b\n1,2\n3,4", 2, 2),  # no line break at the end
+        (b"a,b\r\n1,2\r\n\r\n3,4\r\n\r\n", 2, 2),  # empty lines are skipped
+        (b"a,b\r1,2\r3,4\r", 2, 2),  # a lone \r ends a record too
+        (b'a,b\n1,"x\ny"\n3,"say ""hi""\n"\n', 2, 2),  # line breaks inside quotes belong to the value
+        (b"a,b\n1,2\n  \n", 2, 2),  # white space is a record (the reader rejects it), not an empty line
+        (b"a\n1\n\n2\n", 1, 3),  # with one field an empty line is a record
+        (b"a,b\n", 2, 0),
+    ],
+)
+def test_records_are_counted_without_the_reader(tmp_path, content, width, records):
+    from orchestration.lib.ingest.csv_records import scan_records
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    assert scan_records(path, width, 100).data_records == records
+
+
+def test_long_records_are_found_with_their_row_and_place(tmp_path):
+    from orchestration.lib.ingest.csv_records import LongRecord, scan_records
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(b'a,b\n1,2\n\n3,"' + b"y\n" * 30 + b'"\n' + b"4," + b"z" * 50 + b"\n5,6\n")
+    # header 4 bytes, "1,2\n" 4, empty line 1: record 3 (row 2, after the skipped empty line) starts at 9
+    assert scan_records(path, 2, 40) == scan_records(path, 2, 40)
+    found = scan_records(path, 2, 40)
+    assert found.data_records == 4
+    assert found.long_records == (LongRecord(row=2, offset=9, length=64), LongRecord(row=3, offset=74, length=52))

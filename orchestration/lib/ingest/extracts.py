@@ -23,6 +23,7 @@ from typing import Literal
 import duckdb
 
 from orchestration.lib.contract import Entity
+from orchestration.lib.ingest.csv_records import LongRecord
 from orchestration.lib.ingest.errors import SourceContractError
 from orchestration.lib.typing_rules import quote_identifier, quote_literal
 
@@ -36,7 +37,9 @@ INTERNAL_PREFIX = "_ingest_"
 
 GLOB_CHARACTERS = "*?["
 
-# DuckDB's default `max_line_size`: a longer CSV line is rejected; a longer header refused.
+# The longest CSV record (bytes, without its line break) the reader is given: a longer
+# record is quarantined (`long_records`), a longer header refused. The reader's own
+# `max_line_size` is set to it.
 MAX_LINE_BYTES = 2_097_152
 
 # The header record at the start of a CSV file: unquoted bytes other than a line break,
@@ -70,6 +73,11 @@ class Extract:
     rejects: str
     scans: str
     rejected: int = 0  # CSV lines rejected by the reader; known once the file is read
+    # CSV: the file's data records counted without the reader (csv_records), the records
+    # too long for the reader, and the copy the reader reads when there are any
+    records: int | None = None
+    long_records: tuple[LongRecord, ...] = ()
+    read_path: Path | None = None
 
     @property
     def row_number_sql(self) -> str:
@@ -158,7 +166,7 @@ def _csv_reader_sql(path: Path, width: int, rejects: str, scans: str) -> str:
     return (
         f"read_csv({quote_literal(str(path))}, header = true, auto_detect = false, columns = {{{columns}}}, "
         "delim = ',', quote = '\"', escape = '\"', comment = '', skip = 0, "
-        "encoding = 'utf-8', strict_mode = true, null_padding = false, "
+        f"encoding = 'utf-8', strict_mode = true, null_padding = false, max_line_size = {MAX_LINE_BYTES}, "
         f"store_rejects = true, rejects_table = {quote_literal(rejects)}, "
         f"rejects_scan = {quote_literal(scans)}, rejects_limit = 0)"
     )
@@ -171,7 +179,8 @@ def _parquet_reader_sql(path: Path) -> str:
 def reader_sql(extract: Extract) -> str:
     """The DuckDB reader of one extract file."""
     if extract.format == "csv":
-        return _csv_reader_sql(extract.path, len(extract.columns), extract.rejects, extract.scans)
+        path = extract.read_path or extract.path
+        return _csv_reader_sql(path, len(extract.columns), extract.rejects, extract.scans)
     return _parquet_reader_sql(extract.path)
 
 
