@@ -24,6 +24,8 @@ DEFAULT_STAGE_MAPPING = DBT_PROJECT_DIR / "seeds" / "stage_mapping.csv"
 ENV_PREFIX = "GTM_"
 # DuckDB 1.4, the long-term-support release, is the oldest that must open published.duckdb.
 DEFAULT_PUBLISHED_STORAGE_VERSION = "v1.4.0"
+# Years a landed date or timestamp may fall in; anything else (year 0000, 9999) is quarantined.
+DEFAULT_PLAUSIBLE_YEARS = (1900, 2200)
 
 
 class SettingsError(ValueError):
@@ -137,6 +139,14 @@ def _memory_limit(text: str) -> str:
     return value
 
 
+def _year_range(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{1,4})\s*-\s*(\d{1,4})\s*", text)
+    first, last = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if not 1 <= first < last <= 9999:
+        raise ValueError("must be two increasing years from 1 to 9999 joined by '-', e.g. 1900-2200")
+    return first, last
+
+
 def _cron(text: str) -> str:
     parts = text.split()
     if len(parts) != 5 or not all(re.fullmatch(r"[\d*/,\-]+", p) for p in parts):
@@ -234,6 +244,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder holding work.duckdb, published.duckdb, reports and logs.",
     ),
     Setting(
+        "plausible_years",
+        lambda: "-".join(str(year) for year in DEFAULT_PLAUSIBLE_YEARS),
+        _year_range,
+        "First-last year a landed date or timestamp may fall in (UTC); a value outside is quarantined.",
+    ),
+    Setting(
         "schedule_cron",
         lambda: "0 2 * * *",
         _cron,
@@ -299,6 +315,7 @@ class Settings:
     stage_mapping: Path
     landing_dir: Path
     warehouse_dir: Path
+    plausible_years: tuple[int, int]
     schedule_cron: str
     schedule_timezone: str
     freshness_days: int
@@ -389,6 +406,8 @@ class Settings:
             value = getattr(self, f.name)
             if setting.secret:
                 shown = "<set>" if value else "<not set>"
+            elif f.name == "plausible_years":
+                shown = "-".join(str(v) for v in value)
             elif isinstance(value, tuple):
                 shown = ",".join(str(v) for v in value)
             else:

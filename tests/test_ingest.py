@@ -932,9 +932,7 @@ def test_a_record_too_long_for_the_reader_is_quarantined_with_its_true_reason(co
     assert rows(con, "select campaign_id, _source_row from raw.crm__campaigns order by 2") == [("c1", 1), ("c3", 3)]
     ((row, reason, raw_line),) = rows(con, "select _source_row, _reason, _raw_line from quarantine.crm__campaigns")
     assert row == 2
-    assert (
-        reason == f"line 3: the record is {length} bytes long, longer than the 2,097,152 bytes a CSV record may have"
-    )
+    assert reason == f"line 3: the record is {length} bytes long, longer than the 2,097,152 bytes a CSV record may have"
     assert raw_line.startswith("c2,B,") and len(raw_line) == 10_000
     assert not list(Path(tempfile.gettempdir()).glob("_ingest_crm__campaigns_*"))  # the reader's copy is gone
 
@@ -991,3 +989,59 @@ def test_long_records_are_found_with_their_row_and_place(tmp_path):
     found = scan_records(path, 2, 40)
     assert found.data_records == 4
     assert found.long_records == (LongRecord(row=2, offset=9, length=64), LongRecord(row=3, offset=74, length=52))
+
+
+# -- absurd values (issue 13 item 5) -----------------------------------------------------
+
+
+def test_absurd_amounts_dates_and_offsets_are_quarantined_with_their_reason(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/opportunities",
+        "2026-11-26.csv",
+        f"{OPP_HEADER}\n"
+        "o1,a1,new_business,9999-12-31T23:59:59-14:00,2026-02-01,Won,1,1,10,USD\n"
+        "o2,a1,new_business,2026-01-01T10:00:00+99:99,2026-02-01,Won,1,1,10,USD\n"
+        "o3,a1,new_business,2026-01-01,0000-01-01,Won,1,1,10,USD\n"
+        "o4,a1,new_business,2026-01-01,2026-02-01,Won,1,1,1e400,USD\n"
+        "o5,a1,new_business,2026-01-01,2026-02-01,Won,1,1,NaN,USD\n"
+        "o6,a1,new_business,2026-01-01,2026-02-01,Won,1,1,-inf,USD\n"
+        "o7,a1,new_business,2026-01-01T10:00:00+14:00,2200-12-31,Won,1,1,1e308,USD\n"
+        "o8,a1,new_business,1899-12-31T23:00:00-01:00,2026-02-01,Won,1,1,10,USD\n",
+    )
+    result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
+    assert counts(result) == (8, 2, 6, 0, 0)
+    assert rows(con, "select _source_row, _column, _reason from quarantine.crm__opportunities order by 1") == [
+        (
+            1,
+            "created_at",
+            "created_at: '9999-12-31T23:59:59-14:00' is outside the years 1900-2200 (setting plausible_years)",
+        ),
+        (2, "created_at", "created_at: '2026-01-01T10:00:00+99:99' is not an ISO 8601 timestamp"),
+        (3, "close_date", "close_date: '0000-01-01' is outside the years 1900-2200 (setting plausible_years)"),
+        (4, "amount", "amount: '1e400' is not a decimal"),
+        (5, "amount", "amount: 'NaN' is not a decimal"),
+        (6, "amount", "amount: '-inf' is not a decimal"),
+    ]
+    # o8 is 1900-01-01 00:00 in UTC: inside; +14:00 is the furthest offset there is
+    assert rows(
+        con, "select opportunity_id, created_at, close_date, amount from raw.crm__opportunities order by 1"
+    ) == [
+        ("o7", T(2025, 12, 31, 20, 0), D(2200, 12, 31), 1e308),
+        ("o8", T(1900, 1, 1, 0, 0), D(2026, 2, 1), 10.0),
+    ]
+
+
+def test_the_plausible_years_are_a_setting(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,1989-12-31,\nc2,B,events,1990-01-01,2030-12-31\nc3,C,events,2026-01-01,2031-01-01\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT, years=(1990, 2030))
+    assert counts(result) == (3, 1, 2, 0, 0)
+    assert rows(con, "select _source_row, _reason from quarantine.crm__campaigns order by 1") == [
+        (1, "start_date: '1989-12-31' is outside the years 1990-2030 (setting plausible_years)"),
+        (3, "end_date: '2031-01-01' is outside the years 1990-2030 (setting plausible_years)"),
+    ]

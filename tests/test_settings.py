@@ -85,6 +85,9 @@ def test_relative_paths_resolve_against_the_working_directory(tmp_path, monkeypa
         ("GTM_SCHEDULE_TIMEZONE", "Mars/Base", "time zone"),
         ("GTM_VOLUME_DROP_SHARE", "15", "fraction"),
         ("GTM_DUCKDB_MEMORY_LIMIT", "abc", "amount of memory"),
+        ("GTM_PLAUSIBLE_YEARS", "2200-1900", "two increasing years"),
+        ("GTM_PLAUSIBLE_YEARS", "1900", "two increasing years"),
+        ("GTM_PLAUSIBLE_YEARS", "0-2200", "from 1 to 9999"),
         ("GTM_DUCKDB_MEMORY_LIMIT", "0", "amount of memory"),
     ],
 )
@@ -95,6 +98,13 @@ def test_bad_values_name_the_setting_and_the_value(variable, value, expected):
     assert variable in message
     assert repr(value) in message
     assert expected in message
+
+
+def test_plausible_years_default_and_override():
+    assert Settings.from_env({}).plausible_years == (1900, 2200)
+    settings = Settings.from_env({"GTM_PLAUSIBLE_YEARS": " 1990 - 2100 "})
+    assert settings.plausible_years == (1990, 2100)
+    assert ("GTM_PLAUSIBLE_YEARS", "1990-2100") in [(name, value) for name, value, _ in settings.as_display()]
 
 
 def test_a_memory_limit_duckdb_understands_is_kept():

@@ -32,11 +32,13 @@ Ingest = Callable[[duckdb.DuckDBPyConnection, Settings], IngestResult]
 
 
 def _from_landing(entity: Entity) -> Ingest:
-    return lambda con, settings: ingest_entity(con, entity, settings.landing_dir, utc_now())
+    return lambda con, settings: ingest_entity(
+        con, entity, settings.landing_dir, utc_now(), settings.plausible_years
+    )
 
 
 def _from_stage_mapping_setting(con: duckdb.DuckDBPyConnection, settings: Settings) -> IngestResult:
-    return ingest_file_entity(con, STAGE_MAPPING, [settings.stage_mapping], utc_now())
+    return ingest_file_entity(con, STAGE_MAPPING, [settings.stage_mapping], utc_now(), settings.plausible_years)
 
 
 def _spec(entity: Entity, description: str) -> dg.AssetSpec:

@@ -48,7 +48,9 @@ from orchestration.lib.typing_rules import (
 )
 
 
-def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Extract) -> Extract:
+def load_typed_rows(
+    con: duckdb.DuckDBPyConnection, entity: Entity, extract: Extract, years: tuple[int, int]
+) -> Extract:
     """One pass over the file -> a temporary table of typed rows; the extract, with the
     number of rejected CSV lines.
 
@@ -56,7 +58,8 @@ def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Ext
     extra columns (trimmed text, named `_ingest_v<j>`), `_ingest_column` and
     `_ingest_reason` (null unless a value could not be typed), `_ingest_original` (the
     row's values as read, only for rows that failed) and, for Parquet and for a CSV
-    file with rejected lines, `_ingest_row` (the 1-based row number).
+    file with rejected lines, `_ingest_row` (the 1-based row number). A date or
+    timestamp outside `years` (first, last) fails like an untypeable value.
     """
     e = _with_long_records_set_aside(entity, extract) if extract.format == "csv" else extract
     row = [f"file_row_number + 1 AS {INTERNAL_PREFIX}row"] if e.format == "parquet" else []
@@ -71,7 +74,7 @@ def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Ext
         if c.name in e.columns and can_fail(c.type):
             v, t = e.slot("v", c.name), e.slot("t", c.name)
             typing.append(f"{typed(v, c.type)} AS {t}")
-            failures.append((c.name, failed(v, t), failure_reason(c.name, v, c.type)))
+            failures.append((c.name, failed(v, t, c.type, years), failure_reason(c.name, v, t, c.type, years)))
     which = ", ".join(f"CASE WHEN {cond} THEN {quote_literal(n)} END" for n, cond, _ in failures)
     why = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for _, cond, reason in failures)
     checks = (
