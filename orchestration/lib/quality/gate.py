@@ -136,7 +136,7 @@ def evaluate(settings: Settings, targets: Sequence[SuiteTarget], run_id: str) ->
         for target in (t for t in present if t.kind == "mart"):  # issue 13: NaN and infinity
             finite = ExpectationOutcome(**finite_numbers.outcome_fields(settings.work_db_path, target))
             outcome = outcomes[target.suite]
-            outcomes[target.suite] = SuiteOutcome(target, (*outcome.expectations, finite), outcome.skipped)
+            outcomes[target.suite] = SuiteOutcome(target, (*outcome.expectations, finite))
         docs_index = settings.data_docs_dir / "index.html"
     return GateReport(
         run_id=run_id,
