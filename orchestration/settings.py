@@ -24,6 +24,8 @@ DEFAULT_STAGE_MAPPING = DBT_PROJECT_DIR / "seeds" / "stage_mapping.csv"
 ENV_PREFIX = "GTM_"
 # DuckDB 1.4, the long-term-support release, is the oldest that must open published.duckdb.
 DEFAULT_PUBLISHED_STORAGE_VERSION = "v1.4.0"
+# Years a landed date or timestamp may fall in; anything else (year 0000, 9999) is quarantined.
+DEFAULT_PLAUSIBLE_YEARS = (1900, 2200)
 
 
 class SettingsError(ValueError):
@@ -102,6 +104,47 @@ def _existing_file(text: str) -> Path:
     if not path.is_file():
         raise ValueError(f"file {path} does not exist")
     return path
+
+
+def _stage_mapping_file(text: str) -> Path:
+    """An existing CSV or Parquet file whose header has the stage mapping's required columns."""
+    path = _existing_file(text)
+    # here, not at the top: the ingest package reads nothing of the settings, but is large
+    import duckdb
+
+    from orchestration.lib.contract import STAGE_MAPPING
+    from orchestration.lib.ingest.errors import SourceContractError
+    from orchestration.lib.ingest.extracts import EXTRACT_SUFFIXES, open_extract
+
+    if path.suffix.lower() not in EXTRACT_SUFFIXES:
+        columns = ", ".join(STAGE_MAPPING.column_names)
+        raise ValueError(f"must be a {' or '.join(EXTRACT_SUFFIXES)} file (columns {columns})")
+    with duckdb.connect() as con:
+        try:
+            open_extract(con, STAGE_MAPPING, 0, path, path.name)
+        except SourceContractError as error:
+            raise ValueError(f"is not a stage mapping: {error}") from None
+    return path
+
+
+def _memory_limit(text: str) -> str:
+    """A DuckDB memory limit (4GB, 512MiB, 80%), as DuckDB itself parses it."""
+    value = text.strip()
+    import duckdb  # here, not at the top: only this setting and the storage version need it
+
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error:
+        raise ValueError("must be an amount of memory DuckDB understands, such as 4GB, 512MiB or 80%") from None
+    return value
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{1,4})\s*-\s*(\d{1,4})\s*", text)
+    first, last = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if not 1 <= first < last <= 9999:
+        raise ValueError("must be two increasing years from 1 to 9999 joined by '-', e.g. 1900-2200")
+    return first, last
 
 
 def _cron(text: str) -> str:
@@ -185,7 +228,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "stage_mapping",
         lambda: str(DEFAULT_STAGE_MAPPING),
-        _existing_file,
+        _stage_mapping_file,
         "CSV mapping CRM stages onto the funnel (crm_stage,funnel_stage,stage_order,outcome).",
     ),
     Setting(
@@ -199,6 +242,12 @@ SETTINGS: tuple[Setting, ...] = (
         lambda: "warehouse",
         _path,
         "Folder holding work.duckdb, published.duckdb, reports and logs.",
+    ),
+    Setting(
+        "plausible_years",
+        lambda: "-".join(str(year) for year in DEFAULT_PLAUSIBLE_YEARS),
+        _year_range,
+        "First-last year a landed date or timestamp may fall in (UTC); a value outside is quarantined.",
     ),
     Setting(
         "schedule_cron",
@@ -234,7 +283,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "duckdb_memory_limit",
         lambda: "4GB",
-        lambda s: s.strip() or "4GB",
+        _memory_limit,
         "Memory DuckDB may use before spilling to disk (e.g. 4GB).",
     ),
     Setting(
@@ -266,6 +315,7 @@ class Settings:
     stage_mapping: Path
     landing_dir: Path
     warehouse_dir: Path
+    plausible_years: tuple[int, int]
     schedule_cron: str
     schedule_timezone: str
     freshness_days: int
@@ -356,6 +406,8 @@ class Settings:
             value = getattr(self, f.name)
             if setting.secret:
                 shown = "<set>" if value else "<not set>"
+            elif f.name == "plausible_years":
+                shown = "-".join(str(v) for v in value)
             elif isinstance(value, tuple):
                 shown = ",".join(str(v) for v in value)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -475,6 +476,32 @@ def test_a_column_named_twice_is_refused(con, tmp_path):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_columns_that_differ_only_by_case_are_refused_in_csv_and_parquet_alike(con, tmp_path, fmt):
+    """DuckDB's Parquet reader renames the second one `campaign_id_1`: the first would have
+    become the key silently (issue 13 item 3)."""
+    import pyarrow
+    import pyarrow.parquet
+
+    columns = {"Campaign_ID": ["c1"], "campaign_id": ["c9"], "campaign_name": ["A"], "channel": ["events"]}
+    columns["start_date"] = ["2026-01-01"]
+    path = land(
+        tmp_path, "crm/campaigns", f"a.{fmt}", ",".join(columns) + "\n" + ",".join(v for (v,) in columns.values())
+    )
+    if fmt == "parquet":  # written by pyarrow: DuckDB would rename the second column on writing too
+        pyarrow.parquet.write_table(pyarrow.table(list(columns.values()), names=list(columns)), path)
+    with pytest.raises(
+        SourceContractError, match=rf"^crm/campaigns: file a.{fmt} has the column 'campaign_id' more than once$"
+    ):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
+def test_a_parquet_file_that_is_not_one_names_the_file(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "a.parquet", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns: file a.parquet cannot be read: "):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+
 # -- lines that are not records ----------------------------------------------------
 
 
@@ -780,3 +807,241 @@ def test_running_twice_gives_the_same_tables(con, tmp_path):
     assert {t: rows(con, f"select * from {t}") for t in tables} == before
     assert rows(con, "select current_setting('preserve_insertion_order')") == [(False,)]
     assert counts(first) == (4, 3, 1, 0, 1)
+
+
+# -- extract names (issue 13 item 2) ---------------------------------------------------
+
+
+def test_a_file_whose_name_is_not_an_extract_date_warns_and_the_file_that_won_most_keys_is_known(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-25.csv",
+        f"{CAMPAIGN_HEADER}\nc1,New,events,2026-03-01,\nc2,B,events,2026-03-01,\nc3,C,events,2026-03-01,\n",
+    )
+    land(tmp_path, "crm/campaigns", "2026-11-26T0200_part2.csv", f"{CAMPAIGN_HEADER}\nc4,D,events,2026-03-01,\n")
+    # an old copy: 'b' sorts after '2', so it wins c1 and c2 with stale values
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "backup.CSV",
+        f"{CAMPAIGN_HEADER}\nc1,Old,events,2026-03-01,\nc2,B,events,2026-03-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert result.warnings == (
+        "crm/campaigns: file backup.CSV: the name does not begin with an extract date (YYYY-MM-DD); files are "
+        "read in name order, so it wins every key it shares with a file whose name sorts before it",
+    )
+    assert [(f.source_file, f.rows_loaded) for f in result.per_file] == [
+        ("crm/campaigns/2026-11-25.csv", 1),
+        ("crm/campaigns/2026-11-26T0200_part2.csv", 1),
+        ("crm/campaigns/backup.CSV", 2),
+    ]
+    assert result.most_keys_from.source_file == "crm/campaigns/backup.CSV"
+    assert rows(con, "select campaign_name from raw.crm__campaigns where campaign_id = 'c1'") == [("Old",)]
+
+
+@pytest.mark.parametrize(
+    ("name", "dated"),
+    [
+        ("2026-11-26.csv", True),
+        ("2026-11-26T0200.parquet", True),
+        ("2026-02-30.csv", False),
+        ("26-11-2026.csv", False),
+        ("backup.csv", False),
+        ("2026-1-26.csv", False),
+    ],
+)
+def test_a_name_is_dated_when_it_begins_with_a_real_iso_date(name, dated):
+    from orchestration.lib.ingest.extracts import is_dated
+
+    assert is_dated(name) is dated
+
+
+# -- symbolic links (issue 13 item 4) --------------------------------------------------
+
+
+def test_a_link_leaving_the_landing_folder_is_refused_naming_link_and_target(con, tmp_path):
+    landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
+    land(landing, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    outside = land(elsewhere, ".", "secret.csv", f"{CAMPAIGN_HEADER},salary\nc2,B,events,2026-01-01,,100\n")
+    (landing / "crm/campaigns/2026-11-26.csv").symlink_to(outside)
+    with pytest.raises(SourceContractError) as error:
+        ingest_entity(con, CAMPAIGNS, landing, LOADED_AT)
+    assert str(error.value) == (
+        f"crm/campaigns/2026-11-26.csv is a link to {outside.resolve()}, outside the landing folder "
+        f"{landing.resolve()}; copy the extract into the landing folder instead"
+    )
+
+
+def test_a_linked_entity_folder_leaving_the_landing_folder_is_refused(con, tmp_path):
+    landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
+    land(elsewhere, "campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    (landing / "crm").mkdir(parents=True)
+    (landing / "crm/campaigns").symlink_to(elsewhere / "campaigns")
+    with pytest.raises(SourceContractError, match=r"^crm/campaigns is a link to .*elsewhere/campaigns, outside"):
+        ingest_entity(con, CAMPAIGNS, landing, LOADED_AT)
+
+
+def test_a_dangling_link_is_refused_not_skipped(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    (tmp_path / "crm/campaigns/2026-11-26.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(SourceContractError) as error:
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert str(error.value) == (
+        f"crm/campaigns/2026-11-26.csv is a link to {(tmp_path / 'gone.csv').resolve()}, which does not exist; "
+        "remove or fix the link"
+    )
+
+
+def test_a_link_inside_the_landing_folder_is_read(con, tmp_path):
+    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    shared = land(tmp_path, "shared", "campaigns.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
+    (tmp_path / "crm/campaigns/2026-11-26.csv").symlink_to(shared)
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (2, 2, 0, 0, 0)
+    assert rows(con, "select campaign_id, _source_file from raw.crm__campaigns order by 1") == [
+        ("c1", "crm/campaigns/2026-11-25.csv"),
+        ("c2", "crm/campaigns/2026-11-26.csv"),
+    ]
+
+
+# -- records too long for the reader (issue 13 item 1) ---------------------------------
+
+LONG = 34_000_000  # longer than DuckDB's CSV buffer: its reader drops such a record without a reject
+
+
+@pytest.mark.parametrize(
+    ("channel", "length"),
+    [
+        ("x" * LONG, "34,000,017"),  # "c2,B," + channel + ",2026-01-01,": 5 + 34,000,000 + 12 bytes
+        ('"' + "x" * LONG + '"', "34,000,019"),
+        ("x" * 3_000_000, "3,000,017"),  # the reader would reject it itself; the same reason
+    ],
+    ids=["unquoted 34 MB", "quoted 34 MB", "3 MB"],
+)
+def test_a_record_too_long_for_the_reader_is_quarantined_with_its_true_reason(con, tmp_path, channel, length):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc2,B,{channel},2026-01-01,\nc3,C,events,2026-01-01,\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert counts(result) == (3, 2, 1, 0, 0)
+    assert rows(con, "select campaign_id, _source_row from raw.crm__campaigns order by 2") == [("c1", 1), ("c3", 3)]
+    ((row, reason, raw_line),) = rows(con, "select _source_row, _reason, _raw_line from quarantine.crm__campaigns")
+    assert row == 2
+    assert reason == f"line 3: the record is {length} bytes long, longer than the 2,097,152 bytes a CSV record may have"
+    assert raw_line.startswith("c2,B,") and len(raw_line) == 10_000
+    assert not list(Path(tempfile.gettempdir()).glob("_ingest_crm__campaigns_*"))  # the reader's copy is gone
+
+
+def test_a_record_the_reader_loses_fails_the_accounting_instead_of_balancing(con, tmp_path, monkeypatch):
+    """The guard beneath: with long records not set aside (the limit raised past the
+    record), DuckDB's reader drops the 34 MB record silently, and the independent count of
+    the file's records refuses the file."""
+    from orchestration.lib.ingest import typed_rows
+
+    monkeypatch.setattr(typed_rows, "MAX_LINE_BYTES", 10 * LONG)
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc2,B,{'x' * LONG},2026-01-01,\nc3,C,events,2026-01-01,\n",
+    )
+    with pytest.raises(RowAccountingError) as error:
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert str(error.value) == (
+        "crm/campaigns: file 2026-11-26.csv holds 3 records, but the CSV reader returned 2 (rows and rejected "
+        "lines); the entity is not loaded, so no record is lost"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "width", "records"),
+    [
+        (b"a,b\n1,2\n3,4\n", 2, 2),
+        (b"a,b\n1,2\n3,4", 2, 2),  # no line break at the end
+        (b"a,b\r\n1,2\r\n\r\n3,4\r\n\r\n", 2, 2),  # empty lines are skipped
+        (b"a,b\r1,2\r3,4\r", 2, 2),  # a lone \r ends a record too
+        (b'a,b\n1,"x\ny"\n3,"say ""hi""\n"\n', 2, 2),  # line breaks inside quotes belong to the value
+        (b"a,b\n1,2\n  \n", 2, 2),  # white space is a record (the reader rejects it), not an empty line
+        (b"a\n1\n\n2\n", 1, 3),  # with one field an empty line is a record
+        (b"a,b\n", 2, 0),
+    ],
+)
+def test_records_are_counted_without_the_reader(tmp_path, content, width, records):
+    from orchestration.lib.ingest.csv_records import scan_records
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    assert scan_records(path, width, 100).data_records == records
+
+
+def test_long_records_are_found_with_their_row_and_place(tmp_path):
+    from orchestration.lib.ingest.csv_records import LongRecord, scan_records
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(b'a,b\n1,2\n\n3,"' + b"y\n" * 30 + b'"\n' + b"4," + b"z" * 50 + b"\n5,6\n")
+    # header 4 bytes, "1,2\n" 4, empty line 1: record 3 (row 2, after the skipped empty line) starts at 9
+    assert scan_records(path, 2, 40) == scan_records(path, 2, 40)
+    found = scan_records(path, 2, 40)
+    assert found.data_records == 4
+    assert found.long_records == (LongRecord(row=2, offset=9, length=64), LongRecord(row=3, offset=74, length=52))
+
+
+# -- absurd values (issue 13 item 5) -----------------------------------------------------
+
+
+def test_absurd_amounts_dates_and_offsets_are_quarantined_with_their_reason(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/opportunities",
+        "2026-11-26.csv",
+        f"{OPP_HEADER}\n"
+        "o1,a1,new_business,9999-12-31T23:59:59-14:00,2026-02-01,Won,1,1,10,USD\n"
+        "o2,a1,new_business,2026-01-01T10:00:00+99:99,2026-02-01,Won,1,1,10,USD\n"
+        "o3,a1,new_business,2026-01-01,0000-01-01,Won,1,1,10,USD\n"
+        "o4,a1,new_business,2026-01-01,2026-02-01,Won,1,1,1e400,USD\n"
+        "o5,a1,new_business,2026-01-01,2026-02-01,Won,1,1,NaN,USD\n"
+        "o6,a1,new_business,2026-01-01,2026-02-01,Won,1,1,-inf,USD\n"
+        "o7,a1,new_business,2026-01-01T10:00:00+14:00,2200-12-31,Won,1,1,1e308,USD\n"
+        "o8,a1,new_business,1899-12-31T23:00:00-01:00,2026-02-01,Won,1,1,10,USD\n",
+    )
+    result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
+    assert counts(result) == (8, 2, 6, 0, 0)
+    assert rows(con, "select _source_row, _column, _reason from quarantine.crm__opportunities order by 1") == [
+        (
+            1,
+            "created_at",
+            "created_at: '9999-12-31T23:59:59-14:00' is outside the years 1900-2200 (setting plausible_years)",
+        ),
+        (2, "created_at", "created_at: '2026-01-01T10:00:00+99:99' is not an ISO 8601 timestamp"),
+        (3, "close_date", "close_date: '0000-01-01' is outside the years 1900-2200 (setting plausible_years)"),
+        (4, "amount", "amount: '1e400' is not a decimal"),
+        (5, "amount", "amount: 'NaN' is not a decimal"),
+        (6, "amount", "amount: '-inf' is not a decimal"),
+    ]
+    # o8 is 1900-01-01 00:00 in UTC: inside; +14:00 is the furthest offset there is
+    assert rows(
+        con, "select opportunity_id, created_at, close_date, amount from raw.crm__opportunities order by 1"
+    ) == [
+        ("o7", T(2025, 12, 31, 20, 0), D(2200, 12, 31), 1e308),
+        ("o8", T(1900, 1, 1, 0, 0), D(2026, 2, 1), 10.0),
+    ]
+
+
+def test_the_plausible_years_are_a_setting(con, tmp_path):
+    land(
+        tmp_path,
+        "crm/campaigns",
+        "2026-11-26.csv",
+        f"{CAMPAIGN_HEADER}\nc1,A,events,1989-12-31,\nc2,B,events,1990-01-01,2030-12-31\nc3,C,events,2026-01-01,2031-01-01\n",
+    )
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT, years=(1990, 2030))
+    assert counts(result) == (3, 1, 2, 0, 0)
+    assert rows(con, "select _source_row, _reason from quarantine.crm__campaigns order by 1") == [
+        (1, "start_date: '1989-12-31' is outside the years 1990-2030 (setting plausible_years)"),
+        (3, "end_date: '2031-01-01' is outside the years 1990-2030 (setting plausible_years)"),
+    ]

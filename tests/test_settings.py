@@ -76,6 +76,11 @@ def test_relative_paths_resolve_against_the_working_directory(tmp_path, monkeypa
         ("GTM_SCHEDULE_CRON", "every night", "cron"),
         ("GTM_SCHEDULE_TIMEZONE", "Mars/Base", "time zone"),
         ("GTM_VOLUME_DROP_SHARE", "15", "fraction"),
+        ("GTM_DUCKDB_MEMORY_LIMIT", "abc", "amount of memory"),
+        ("GTM_PLAUSIBLE_YEARS", "2200-1900", "two increasing years"),
+        ("GTM_PLAUSIBLE_YEARS", "1900", "two increasing years"),
+        ("GTM_PLAUSIBLE_YEARS", "0-2200", "from 1 to 9999"),
+        ("GTM_DUCKDB_MEMORY_LIMIT", "0", "amount of memory"),
     ],
 )
 def test_bad_values_name_the_setting_and_the_value(variable, value, expected):
@@ -84,6 +89,38 @@ def test_bad_values_name_the_setting_and_the_value(variable, value, expected):
     message = str(error.value)
     assert variable in message
     assert repr(value) in message
+    assert expected in message
+
+
+def test_plausible_years_default_and_override():
+    assert Settings.from_env({}).plausible_years == (1900, 2200)
+    settings = Settings.from_env({"GTM_PLAUSIBLE_YEARS": " 1990 - 2100 "})
+    assert settings.plausible_years == (1990, 2100)
+    assert ("GTM_PLAUSIBLE_YEARS", "1990-2100") in [(name, value) for name, value, _ in settings.as_display()]
+
+
+def test_a_memory_limit_duckdb_understands_is_kept():
+    assert Settings.from_env({"GTM_DUCKDB_MEMORY_LIMIT": " 512MiB "}).duckdb_memory_limit == "512MiB"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("mapping.txt", "crm_stage,funnel_stage,stage_order,outcome\n", "must be a .csv or .parquet file"),
+        ("passwd", "root:x:0:0:root:/root:/bin/bash\n", "must be a .csv or .parquet file"),
+        ("mapping.csv", "root:x:0:0:root:/root:/bin/bash\n", "has no column 'crm_stage' (required)"),
+        ("mapping.csv", "crm_stage,funnel_stage,stage_order,outcome,Outcome\n", "'outcome' more than once"),
+        ("mapping.csv", "", "is empty"),
+    ],
+)
+def test_a_stage_mapping_that_is_not_one_is_refused_naming_the_setting(tmp_path, name, text, expected):
+    """Before any step runs: the ingest would otherwise fail with `KeyError: '.txt'` (issue 13)."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"GTM_STAGE_MAPPING": str(path)})
+    message = str(error.value)
+    assert message.startswith(f"Setting stage_mapping (GTM_STAGE_MAPPING) = {str(path)!r}: ")
     assert expected in message
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
@@ -18,7 +19,12 @@ from orchestration.lib.quality import alerts, dbt_tests
 from orchestration.lib.warehouse import new_run_id, refresh_lock
 from orchestration.settings import Settings
 
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
+
 PUBLISH_STEP = "published__warehouse"
+# Errors Dagster raises around the error of a step's own code.
+_DAGSTER_WRAPPERS = ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError")
 
 
 @dataclass
@@ -29,7 +35,10 @@ class RefreshOutcome:
     failed_steps: list[tuple[str, str]] = field(default_factory=list)  # (step, message)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
-    source_rows: list[tuple[str, int, int]] = field(default_factory=list)  # entity, loaded, quarantined
+    # entity, loaded, quarantined: the entities this run ingested
+    source_rows: list[tuple[str, int, int]] = field(default_factory=list)
+    most_keys_from: dict[str, tuple[str, int]] = field(default_factory=dict)  # entity -> (file, keys won)
+    ingest_warnings: list[str] = field(default_factory=list)  # e.g. an extract whose name is not a date
     tables: list[str] = field(default_factory=list)
     data_docs: Path | None = None  # this run's validation report (Great Expectations Data Docs)
     alert: str | None = None  # what became of the alert sent when nothing was published
@@ -38,9 +47,14 @@ class RefreshOutcome:
     def summary(self) -> str:
         lines = [f"Run {self.run_id}"]
         if self.source_rows:
-            lines.append("Rows per source (loaded / quarantined):")
+            lines.append("Rows per source (loaded / quarantined / the file that won most keys):")
             for entity, loaded, quarantined in self.source_rows:
-                lines.append(f"  {entity:<36} {loaded:>12,} {quarantined:>8,}")
+                line = f"  {entity:<36} {loaded:>12,} {quarantined:>8,}"
+                if entity in self.most_keys_from:
+                    file, keys = self.most_keys_from[entity]
+                    line += f"   {file} ({keys:,})"
+                lines.append(line)
+        lines.extend(f"Warning: {warning}" for warning in self.ingest_warnings)
         lines.extend(f"Warning: {check}" for check in self.warned_checks)
         lines.extend(f"Check failed: {check}" for check in self.failed_checks)
         for step, message in self.failed_steps:
@@ -91,13 +105,13 @@ def run_refresh(
         )
         _read_events(result, outcome)
         outcome.warned_checks.extend(dbt_tests.warnings(settings.work_db_path, result.run_id))
-        outcome.source_rows = _source_rows(settings.work_db_path)
         outcome.data_docs = _data_docs(settings, result.run_id)
         if outcome.published:
             outcome.tables = _published_tables(settings.published_db_path)
             outcome.report = _fresh_report(settings)
         else:
-            outcome.alert = str(alerts.notify(alert_text(outcome), settings.alert_webhook))
+            # not logged: the summary printed by the caller already says all of it
+            outcome.alert = str(alerts.notify(alert_text(outcome), settings.alert_webhook, log_text=False))
     return outcome
 
 
@@ -135,13 +149,44 @@ def _published(result: dg.ExecuteInProcessResult) -> bool:
     )
 
 
+def plain_failure(error: SerializableErrorInfo) -> str:
+    """Why a step failed, once and in plain words: Dagster's wrappers ("Error occurred
+    while executing op ...") are skipped for the error they wrap, and a `dg.Failure` is
+    its description alone, without Dagster's module path. Other errors keep their class
+    name (`KeyError: '.txt'` says little without it) and their first line."""
+    while error.cause and error.cls_name in _DAGSTER_WRAPPERS:
+        error = error.cause
+    message = error.message.strip()
+    if error.cls_name == "Failure":
+        return message.split(": ", 1)[1] if message.startswith("dagster.") else message
+    return message.splitlines()[0] if message else error.cls_name
+
+
+def _read_ingest(event: dg.DagsterEvent, outcome: RefreshOutcome) -> None:
+    """Rows, warnings and the file that won most keys of an ingest asset materialized in this run.
+
+    Read from the run's own events, not from raw._ingest_log: after a failed ingest the
+    log still holds the previous run's counts.
+    """
+    materialization = event.step_materialization_data.materialization
+    metadata = materialization.metadata
+    if materialization.asset_key.path[0] != "raw" or "rows_loaded" not in metadata:
+        return
+    entity = materialization.asset_key.path[-1]
+    outcome.source_rows.append((entity, metadata["rows_loaded"].value, metadata["rows_quarantined"].value))
+    most = metadata["most_keys_from"].value if "most_keys_from" in metadata else {}
+    if most:
+        outcome.most_keys_from[entity] = (most["file"], most["keys"])
+    outcome.ingest_warnings.extend(metadata["warnings"].value if "warnings" in metadata else [])
+
+
 def _read_events(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> None:
     for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            _read_ingest(event, outcome)
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "unknown error"
-            if error and error.cause:
-                message += " | caused by: " + error.cause.message.strip().splitlines()[0]
+            message = plain_failure(error) if error else "unknown error"
             outcome.failed_steps.append((event.step_key or "?", message))
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
@@ -155,20 +200,6 @@ def _read_events(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> 
                 outcome.warned_checks.append(name)
             else:
                 outcome.failed_checks.append(name)
-
-
-def _source_rows(work_db: Path) -> list[tuple[str, int, int]]:
-    if not work_db.exists():
-        return []
-    try:
-        with contextlib.closing(duckdb.connect(str(work_db), read_only=True)) as con:
-            rows = con.execute(
-                "select entity, sum(rows_loaded)::bigint, sum(rows_quarantined)::bigint "
-                "from raw._ingest_log group by entity order by entity"
-            ).fetchall()
-    except duckdb.Error:
-        return []
-    return [(entity, int(loaded), int(quarantined)) for entity, loaded, quarantined in rows]
 
 
 def _published_tables(published_db: Path) -> list[str]:

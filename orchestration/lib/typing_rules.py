@@ -7,6 +7,10 @@ be typed; a non-null value whose typed value is NULL is a contract breach and se
 the row to quarantine. These are the only typing rules: CSV and Parquet use them
 alike.
 
+A date or timestamp must also fall within the plausible years (setting
+plausible_years, of the UTC value): year 0000 or 9999-12-31T23:59-14:00 (year 10000
+in UTC) is a typo or a placeholder, not a date.
+
 DuckDB's own casts are more lenient than the contract (`'2026/01/01'::DATE`,
 `'1e400'::DOUBLE = inf`, `'+1.5'::BIGINT = 2`, and a cast to TIMESTAMP silently drops
 a UTC offset), so every cast is guarded by a pattern of the contract's format, and
@@ -31,7 +35,8 @@ DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # ISO 8601: a date alone, or a date and time (seconds and fraction optional) with an
 # optional offset (Z, +hh, +hhmm, +hh:mm). Without an offset the time is UTC.
 TIME_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-OFFSET_PATTERN = r"[Zz]|[+-][0-9]{2}(:?[0-9]{2})?"
+# An offset is at most 14 hours (UTC+14 is the furthest any zone is), minutes 00-59.
+OFFSET_PATTERN = r"[Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?"
 TIMESTAMP_PATTERN = DATE_PATTERN + rf"([Tt ]{TIME_PATTERN}({OFFSET_PATTERN})?)?"
 # `.` as decimal separator, no thousands separators; an exponent is allowed.
 DECIMAL_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -105,11 +110,28 @@ def can_fail(type_: ColumnType) -> bool:
     return type_ != "text"
 
 
-def failed(value: str, typed_value: str) -> str:
-    """SQL that is true when a non-null value could not be typed."""
+def _has_years(type_: ColumnType) -> bool:
+    return type_ in ("timestamp", "date")
+
+
+def _outside(typed_value: str, years: tuple[int, int]) -> str:
+    return f"NOT (year({typed_value}) BETWEEN {years[0]} AND {years[1]})"
+
+
+def failed(value: str, typed_value: str, type_: ColumnType, years: tuple[int, int]) -> str:
+    """SQL that is true when a non-null value could not be typed, or is a date or
+    timestamp outside the plausible `years` (first, last; of the UTC value)."""
+    if _has_years(type_):
+        return f"({value} IS NOT NULL AND ({typed_value} IS NULL OR {_outside(typed_value, years)}))"
     return f"({value} IS NOT NULL AND {typed_value} IS NULL)"
 
 
-def failure_reason(column: str, value: str, type_: ColumnType) -> str:
-    """SQL text of the reason a value of `column` failed, e.g. "amount: 'abc' is not a decimal"."""
-    return f"{quote_literal(column + ': ')} || '''' || {value} || '''' || {quote_literal(' is not ' + EXPECTED[type_])}"
+def failure_reason(column: str, value: str, typed_value: str, type_: ColumnType, years: tuple[int, int]) -> str:
+    """SQL text of the reason a value of `column` failed, e.g. "amount: 'abc' is not a decimal"
+    or "close_date: '0000-01-01' is outside the years 1900-2200 (setting plausible_years)"."""
+    quoted = f"{quote_literal(column + ': ')} || '''' || {value} || ''''"
+    not_typed = f"{quoted} || {quote_literal(' is not ' + EXPECTED[type_])}"
+    if not _has_years(type_):
+        return not_typed
+    outside = f"{quoted} || {quote_literal(f' is outside the years {years[0]}-{years[1]} (setting plausible_years)')}"
+    return f"CASE WHEN {typed_value} IS NULL THEN {not_typed} ELSE {outside} END"

@@ -32,11 +32,13 @@ Ingest = Callable[[duckdb.DuckDBPyConnection, Settings], IngestResult]
 
 
 def _from_landing(entity: Entity) -> Ingest:
-    return lambda con, settings: ingest_entity(con, entity, settings.landing_dir, utc_now())
+    return lambda con, settings: ingest_entity(
+        con, entity, settings.landing_dir, utc_now(), settings.plausible_years
+    )
 
 
 def _from_stage_mapping_setting(con: duckdb.DuckDBPyConnection, settings: Settings) -> IngestResult:
-    return ingest_file_entity(con, STAGE_MAPPING, [settings.stage_mapping], utc_now())
+    return ingest_file_entity(con, STAGE_MAPPING, [settings.stage_mapping], utc_now(), settings.plausible_years)
 
 
 def _spec(entity: Entity, description: str) -> dg.AssetSpec:
@@ -71,9 +73,13 @@ _SPECS = [
 
 
 def _materialize_result(key: dg.AssetKey, result: IngestResult) -> dg.MaterializeResult:
+    most = result.most_keys_from
+    most_keys_from = {"file": most.source_file, "keys": most.rows_loaded} if most else {}
     return dg.MaterializeResult(
         asset_key=key,
         metadata={
+            "warnings": dg.MetadataValue.json(list(result.warnings)),
+            "most_keys_from": dg.MetadataValue.json(most_keys_from),
             "files": dg.MetadataValue.json(list(result.files)),
             "rows_read": result.rows_read,
             "rows_loaded": result.rows_loaded,
@@ -91,6 +97,8 @@ def _log_result(context: dg.AssetExecutionContext, result: IngestResult) -> None
         f"{result.rows_loaded} loaded, {result.rows_quarantined} quarantined, "
         f"{result.duplicates_dropped} duplicates dropped"
     )
+    for warning in result.warnings:
+        context.log.warning(warning)
 
 
 @dg.multi_asset(name=INGEST_STEP, specs=_SPECS, can_subset=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Literal
 import duckdb
 
 from orchestration.lib.contract import Entity
+from orchestration.lib.ingest.csv_records import LongRecord
 from orchestration.lib.ingest.errors import SourceContractError
 from orchestration.lib.typing_rules import quote_identifier, quote_literal
 
@@ -35,7 +37,9 @@ INTERNAL_PREFIX = "_ingest_"
 
 GLOB_CHARACTERS = "*?["
 
-# DuckDB's default `max_line_size`: a longer CSV line is rejected; a longer header refused.
+# The longest CSV record (bytes, without its line break) the reader is given: a longer
+# record is quarantined (`long_records`), a longer header refused. The reader's own
+# `max_line_size` is set to it.
 MAX_LINE_BYTES = 2_097_152
 
 # The header record at the start of a CSV file: unquoted bytes other than a line break,
@@ -69,6 +73,11 @@ class Extract:
     rejects: str
     scans: str
     rejected: int = 0  # CSV lines rejected by the reader; known once the file is read
+    # CSV: the file's data records counted without the reader (csv_records), the records
+    # too long for the reader, and the copy the reader reads when there are any
+    records: int | None = None
+    long_records: tuple[LongRecord, ...] = ()
+    read_path: Path | None = None
 
     @property
     def row_number_sql(self) -> str:
@@ -87,18 +96,51 @@ class Extract:
         return f"{INTERNAL_PREFIX}{kind}{self.file_columns.index(name)}"
 
 
-def extract_files(folder: Path) -> list[Path]:
+def extract_files(folder: Path, landing_dir: Path | None = None) -> list[Path]:
     """The extract files of an entity folder, sorted by name in byte order.
 
     Files with another extension, hidden files (name starting with `.`) and
-    sub-folders are ignored.
+    sub-folders are ignored. With `landing_dir`, a symbolic link (the folder or a file)
+    must stay inside it: one that leads out of it, or to nothing, is refused
+    (`SourceContractError` naming link and target) rather than read or skipped.
     """
-    files = [
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES and not p.name.startswith(".")
-    ]
-    return sorted(files, key=lambda p: p.name.encode())
+    if landing_dir is not None:
+        check_link(folder, landing_dir)
+    candidates = [p for p in folder.iterdir() if p.suffix.lower() in EXTRACT_SUFFIXES and not p.name.startswith(".")]
+    if landing_dir is not None:
+        for path in candidates:
+            check_link(path, landing_dir)
+    return sorted((p for p in candidates if p.is_file()), key=lambda p: p.name.encode())
+
+
+def check_link(path: Path, landing_dir: Path) -> None:
+    """Refuse a path that, through a symbolic link on the way, leaves `landing_dir` or leads nowhere."""
+    root = landing_dir.resolve()
+    target = path.resolve()
+    name = path.relative_to(landing_dir) if path.is_relative_to(landing_dir) else path
+    if not target.exists():
+        raise SourceContractError(f"{name} is a link to {target}, which does not exist; remove or fix the link")
+    if not target.is_relative_to(root):
+        raise SourceContractError(
+            f"{name} is a link to {target}, outside the landing folder {root}; "
+            "copy the extract into the landing folder instead"
+        )
+
+
+def is_dated(name: str) -> bool:
+    """Whether a file name begins with an ISO date (`2026-11-26.csv`, `2026-11-26T0200.parquet`)."""
+    try:
+        dt.date.fromisoformat(name[:10])
+    except ValueError:
+        return False
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", name[:10]) is not None
+
+
+def undated_name_warning(entity: Entity, path: Path) -> str:
+    return (
+        f"{entity.folder}: file {path.name}: the name does not begin with an extract date (YYYY-MM-DD); "
+        "files are read in name order, so it wins every key it shares with a file whose name sorts before it"
+    )
 
 
 def _normalise(name: str) -> str:
@@ -124,7 +166,7 @@ def _csv_reader_sql(path: Path, width: int, rejects: str, scans: str) -> str:
     return (
         f"read_csv({quote_literal(str(path))}, header = true, auto_detect = false, columns = {{{columns}}}, "
         "delim = ',', quote = '\"', escape = '\"', comment = '', skip = 0, "
-        "encoding = 'utf-8', strict_mode = true, null_padding = false, "
+        f"encoding = 'utf-8', strict_mode = true, null_padding = false, max_line_size = {MAX_LINE_BYTES}, "
         f"store_rejects = true, rejects_table = {quote_literal(rejects)}, "
         f"rejects_scan = {quote_literal(scans)}, rejects_limit = 0)"
     )
@@ -137,7 +179,8 @@ def _parquet_reader_sql(path: Path) -> str:
 def reader_sql(extract: Extract) -> str:
     """The DuckDB reader of one extract file."""
     if extract.format == "csv":
-        return _csv_reader_sql(extract.path, len(extract.columns), extract.rejects, extract.scans)
+        path = extract.read_path or extract.path
+        return _csv_reader_sql(path, len(extract.columns), extract.rejects, extract.scans)
     return _parquet_reader_sql(extract.path)
 
 
@@ -173,6 +216,23 @@ def _csv_header(path: Path, where: str) -> list[str]:
     return names
 
 
+def _parquet_column_names(path: Path, where: str) -> list[str]:
+    """The top-level column names as the Parquet file writes them.
+
+    DuckDB's reader renames a column whose name differs from an earlier one only by
+    case (`invoice_line_id` after `Invoice_Line_ID` reads as `invoice_line_id_1`), so
+    the duplicate would pass unseen; the names are read from the file's schema instead,
+    in the reader's order.
+    """
+    import pyarrow
+    import pyarrow.parquet
+
+    try:
+        return list(pyarrow.parquet.read_schema(path).names)
+    except (pyarrow.ArrowException, OSError) as error:
+        raise SourceContractError(f"{where} cannot be read: {error}") from error
+
+
 def _unnamed(position: int, width: int) -> str:
     """DuckDB's name for a header field without a name, e.g. `column03`."""
     return f"column{position:0{len(str(width - 1))}d}"
@@ -205,7 +265,7 @@ def open_extract(con: duckdb.DuckDBPyConnection, entity: Entity, index: int, pat
             raise read_error(where, error) from error
         read_names = [row[0] for row in described]
         read_names.remove("file_row_number")  # added by the reader
-        names = read_names
+        names = _parquet_column_names(path, where)
     columns: dict[str, str] = {}
     for column_name, read_name in zip(names, read_names, strict=True):
         key = _normalise(column_name)

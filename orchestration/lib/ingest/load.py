@@ -16,7 +16,16 @@ import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, Entity
 from orchestration.lib.ingest.errors import SourceContractError
-from orchestration.lib.ingest.extracts import Extract, drop_rejects_tables, extra_columns, extract_files, open_extract
+from orchestration.lib.ingest.extracts import (
+    Extract,
+    check_link,
+    drop_rejects_tables,
+    extra_columns,
+    extract_files,
+    is_dated,
+    open_extract,
+    undated_name_warning,
+)
 from orchestration.lib.ingest.latest_wins import (
     CONFLICTS_TABLE,
     WorkTables,
@@ -29,12 +38,17 @@ from orchestration.lib.ingest.results import FileCounts, IngestResult
 from orchestration.lib.ingest.row_accounting import count_rows
 from orchestration.lib.ingest.typed_rows import load_typed_rows
 from orchestration.lib.typing_rules import quote_identifier
+from orchestration.settings import DEFAULT_PLAUSIBLE_YEARS
 
 LOG_TABLE = "raw._ingest_log"
 
 
 def ingest_entity(
-    con: duckdb.DuckDBPyConnection, entity: Entity, landing_dir: Path, loaded_at: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    landing_dir: Path,
+    loaded_at: dt.datetime,
+    years: tuple[int, int] = DEFAULT_PLAUSIBLE_YEARS,
 ) -> IngestResult:
     """(Re)build `raw.<entity>` and `quarantine.<entity>` from `landing_dir/<source>/<entity>/`.
 
@@ -42,22 +56,30 @@ def ingest_entity(
     names (later files win a key). A missing optional folder (or one without extract
     files) gives empty tables. Raises `SourceContractError` for a missing required
     folder, a required folder without extract files, a file without a required column
-    and a file that cannot be read.
+    and a file that cannot be read. A date or timestamp outside `years` (setting
+    plausible_years) is quarantined.
     """
     folder = Path(landing_dir) / entity.source / entity.name
+    if folder.is_symlink():
+        check_link(folder, Path(landing_dir))
     if not folder.is_dir():
         if entity.optional:
-            return _ingest(con, entity, [], loaded_at)
+            return _ingest(con, entity, [], loaded_at, years)
         raise SourceContractError(f"{entity.folder}: required folder {folder} is missing")
-    files = extract_files(folder)
+    files = extract_files(folder, Path(landing_dir))
     if not files and not entity.optional:
         raise SourceContractError(f"{entity.folder}: folder {folder} holds no extract file (*.csv or *.parquet)")
     named = [(path, f"{entity.folder}/{path.name}") for path in files]
-    return _ingest(con, entity, named, loaded_at)
+    warnings = tuple(undated_name_warning(entity, path) for path in files if not is_dated(path.name))
+    return _ingest(con, entity, named, loaded_at, years, warnings)
 
 
 def ingest_file_entity(
-    con: duckdb.DuckDBPyConnection, entity: Entity, files: Sequence[Path], loaded_at: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    files: Sequence[Path],
+    loaded_at: dt.datetime,
+    years: tuple[int, int] = DEFAULT_PLAUSIBLE_YEARS,
 ) -> IngestResult:
     """Like `ingest_entity`, for files named directly (the stage mapping CSV).
 
@@ -73,7 +95,7 @@ def ingest_file_entity(
     names = [p.name for p in paths]
     if len(set(names)) < len(names):  # same name in different folders: the whole path
         names = [str(p) for p in paths]
-    return _ingest(con, entity, list(zip(paths, names, strict=True)), loaded_at)
+    return _ingest(con, entity, list(zip(paths, names, strict=True)), loaded_at, years)
 
 
 def _ingest(
@@ -81,6 +103,8 @@ def _ingest(
     entity: Entity,
     files: list[tuple[Path, str]],
     loaded_at: dt.datetime,
+    years: tuple[int, int],
+    warnings: tuple[str, ...] = (),
 ) -> IngestResult:
     """Steps 1-3 (package docstring); temporary tables are dropped in any case."""
     loaded_at = _naive_utc(loaded_at)
@@ -93,7 +117,7 @@ def _ingest(
         with _insertion_order_preserved(con):
             for index, (path, name) in enumerate(files):
                 extracts.append(open_extract(con, entity, index, path, name))  # dropped in any case
-                extracts[-1] = load_typed_rows(con, entity, extracts[-1])
+                extracts[-1] = load_typed_rows(con, entity, extracts[-1], years)
             extras = extra_columns(entity, extracts)
             if extracts:
                 find_contested_rows(con, entity, extracts, extras, work)
@@ -115,6 +139,7 @@ def _ingest(
         duplicates_dropped=sum(f.duplicates_dropped for f in per_file),
         key_conflicts=conflicts,
         per_file=tuple(per_file),
+        warnings=warnings,
     )
 
 

@@ -1,7 +1,8 @@
 """CSV lines the reader rejected: their row numbers, and the rows after them.
 
 A CSV line that is not a record of the file's header (too many or too few fields, a
-broken quote, invalid UTF-8, longer than DuckDB's maximum line size) is set aside by
+broken quote, invalid UTF-8; a record too long for the reader is replaced by a line
+it rejects, `csv_records`) is set aside by
 DuckDB's CSV rejects machinery (`store_rejects`) into a temporary rejects table, and
 the rest of the file loads. It is quarantined with `_source_row`, `_column` null,
 `_reason` such as "line 7: expected 6 fields, found 8" and `_raw_line`, the line's
@@ -26,7 +27,8 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, Extract
+from orchestration.lib.ingest.csv_records import placeholder, record_start_text
+from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, MAX_LINE_BYTES, Extract
 from orchestration.lib.typing_rules import quote_identifier, quote_literal
 
 # SQL: the characters trimmed from the ends of a rejected line's text (its line break).
@@ -60,8 +62,34 @@ def rejected_lines_sql(extract: Extract) -> str:
 
     DuckDB records one entry per problem: a line with two fields too many has two
     (`Found: 7`, `Found: 8`), one with invalid UTF-8 in two fields two. They are
-    collapsed to one reason per kind of problem, in the order found on the line.
+    collapsed to one reason per kind of problem, in the order found on the line. The
+    placeholder of a record too long for the reader (`csv_records`) gets that reason and
+    the start of the record's own text.
     """
+    lines = _rejected_lines_sql(extract)
+    if not extract.long_records:
+        return lines
+    width = len(extract.columns)
+    long_records = ", ".join(
+        f"({quote_literal(placeholder(i, width))}, "
+        f"{quote_literal(long_record_reason(r.length))}, "
+        f"{quote_literal(record_start_text(extract.path, r))})"
+        for i, r in enumerate(extract.long_records)
+    )
+    return f"""
+        SELECT r._source_row,
+            CASE WHEN l.reason IS NULL THEN r._reason ELSE 'line ' || (r._source_row + 1) || ': ' || l.reason END
+                AS _reason,
+            coalesce(l.raw_line, r._raw_line) AS _raw_line
+        FROM ({lines}) AS r
+        LEFT JOIN (VALUES {long_records}) AS l(placeholder, reason, raw_line) ON r._raw_line = l.placeholder"""
+
+
+def long_record_reason(length: int) -> str:
+    return f"the record is {length:,} bytes long, longer than the {MAX_LINE_BYTES:,} bytes a CSV record may have"
+
+
+def _rejected_lines_sql(extract: Extract) -> str:
     width = len(extract.columns)
     field_names = " ".join(f"WHEN {quote_literal(f)} THEN {quote_literal(n)}" for n, f in extract.columns.items())
     in_fields = (

@@ -28,3 +28,10 @@ class IngestResult:
     duplicates_dropped: int  # identical rows counted once + rows superseded by a later file
     key_conflicts: int  # (key, file) pairs where one file holds a key with different values
     per_file: tuple[FileCounts, ...] = ()
+    warnings: tuple[str, ...] = ()  # files read, but perhaps in the wrong order (undated names)
+
+    @property
+    def most_keys_from(self) -> FileCounts | None:
+        """The file that won the most keys (rows in raw); on a tie the later file."""
+        winners = [f for f in self.per_file if f.rows_loaded]
+        return max(reversed(winners), key=lambda f: f.rows_loaded) if winners else None

@@ -49,7 +49,8 @@ def count_rows(
     )
     per_file = []
     for e in extracts:
-        read = con.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0] + e.rejected
+        # a CSV file's records as counted without the reader (csv_records)
+        read = e.records if e.records is not None else con.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0]
         counts = FileCounts(
             source_file=e.name,
             rows_read=read,

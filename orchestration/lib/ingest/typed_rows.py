@@ -18,13 +18,18 @@ rejected is numbered as `rejected_lines` explains.
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
+from pathlib import Path
 
 import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, Entity
-from orchestration.lib.ingest.errors import SourceContractError
+from orchestration.lib.ingest.csv_records import copy_without_long_records, scan_records
+from orchestration.lib.ingest.errors import RowAccountingError, SourceContractError
 from orchestration.lib.ingest.extracts import (
     INTERNAL_PREFIX,
+    MAX_LINE_BYTES,
     READ_ERRORS,
     Extract,
     drop_rejects_tables,
@@ -43,7 +48,9 @@ from orchestration.lib.typing_rules import (
 )
 
 
-def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Extract) -> Extract:
+def load_typed_rows(
+    con: duckdb.DuckDBPyConnection, entity: Entity, extract: Extract, years: tuple[int, int]
+) -> Extract:
     """One pass over the file -> a temporary table of typed rows; the extract, with the
     number of rejected CSV lines.
 
@@ -51,9 +58,10 @@ def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Ext
     extra columns (trimmed text, named `_ingest_v<j>`), `_ingest_column` and
     `_ingest_reason` (null unless a value could not be typed), `_ingest_original` (the
     row's values as read, only for rows that failed) and, for Parquet and for a CSV
-    file with rejected lines, `_ingest_row` (the 1-based row number).
+    file with rejected lines, `_ingest_row` (the 1-based row number). A date or
+    timestamp outside `years` (first, last) fails like an untypeable value.
     """
-    e = extract
+    e = _with_long_records_set_aside(entity, extract) if extract.format == "csv" else extract
     row = [f"file_row_number + 1 AS {INTERNAL_PREFIX}row"] if e.format == "parquet" else []
     keep_row = [f"{INTERNAL_PREFIX}row"] if e.format == "parquet" else []
     read = ", ".join(
@@ -66,7 +74,7 @@ def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Ext
         if c.name in e.columns and can_fail(c.type):
             v, t = e.slot("v", c.name), e.slot("t", c.name)
             typing.append(f"{typed(v, c.type)} AS {t}")
-            failures.append((c.name, failed(v, t), failure_reason(c.name, v, c.type)))
+            failures.append((c.name, failed(v, t, c.type, years), failure_reason(c.name, v, t, c.type, years)))
     which = ", ".join(f"CASE WHEN {cond} THEN {quote_literal(n)} END" for n, cond, _ in failures)
     why = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for _, cond, reason in failures)
     checks = (
@@ -93,7 +101,7 @@ def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Ext
     ]
     typed_cols = f", {', '.join(typing)}" if typing else ""
     sql = f"""
-        CREATE OR REPLACE TEMP TABLE {extract.table} AS
+        CREATE OR REPLACE TEMP TABLE {e.table} AS
         SELECT {", ".join(out)}
         FROM (
             SELECT *, {checks}
@@ -111,9 +119,41 @@ def load_typed_rows(con: duckdb.DuckDBPyConnection, entity: Entity, extract: Ext
     try:
         con.execute(sql)
     except READ_ERRORS as error:
-        raise read_error(f"{entity.folder}: file {extract.path.name}", error) from error
+        raise read_error(f"{entity.folder}: file {e.path.name}", error) from error
+    finally:
+        if e.read_path:
+            e.read_path.unlink(missing_ok=True)
     if e.format == "parquet":
         return e
+    e = _with_rejected_lines(con, entity, dataclasses.replace(e, read_path=None))
+    returned = con.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0] + e.rejected
+    if returned != e.records:
+        raise RowAccountingError(
+            f"{entity.folder}: file {e.path.name} holds {e.records} records, but the CSV reader returned "
+            f"{returned} (rows and rejected lines); the entity is not loaded, so no record is lost"
+        )
+    return e
+
+
+def _with_long_records_set_aside(entity: Entity, e: Extract) -> Extract:
+    """Count the CSV file's records without the reader; if some are too long for the
+    reader, have it read a copy with each of them replaced by its placeholder."""
+    scanned = scan_records(e.path, len(e.columns), MAX_LINE_BYTES)
+    e = dataclasses.replace(e, records=scanned.data_records, long_records=scanned.long_records)
+    if not scanned.long_records:
+        return e
+    handle, name = tempfile.mkstemp(prefix=f"{INTERNAL_PREFIX}{entity.qualified_name}_", suffix=".csv")
+    os.close(handle)
+    copy = Path(name)
+    try:
+        copy_without_long_records(e.path, scanned.long_records, len(e.columns), copy)
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+    return dataclasses.replace(e, read_path=copy)
+
+
+def _with_rejected_lines(con: duckdb.DuckDBPyConnection, entity: Entity, e: Extract) -> Extract:
     rejects = quote_identifier(e.rejects)
     rejected = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchone()[0]
     if not rejected:

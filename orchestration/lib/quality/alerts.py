@@ -38,9 +38,13 @@ class Delivery:
         return f"alert webhook failed: {self.detail}"
 
 
-def notify(text: str, webhook_url: str | None, timeout: float = TIMEOUT_SECONDS) -> Delivery:
-    """Log `text` as an error and post it to the webhook, if one is set."""
-    logger.error(text)
+def notify(
+    text: str, webhook_url: str | None, timeout: float = TIMEOUT_SECONDS, log_text: bool = True
+) -> Delivery:
+    """Log `text` as an error (unless the caller prints it itself) and post it to the
+    webhook, if one is set."""
+    if log_text:
+        logger.error(text)
     if not webhook_url:
         return Delivery("not_configured")
     body = json.dumps({"text": _clip(text)}).encode()

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import duckdb
 
 from orchestration.lib.contract import ENTITIES_BY_NAME
+from orchestration.lib.quality import finite_numbers
 from orchestration.lib.quality.suites import (
     SQL_EXPECTATION_TYPE,
     Severity,
@@ -132,6 +133,10 @@ def evaluate(settings: Settings, targets: Sequence[SuiteTarget], run_id: str) ->
     if present:
         previous = previous_publication_counts(settings.published_db_path)
         outcomes.update(_validate(settings, present, run_id, previous))
+        for target in (t for t in present if t.kind == "mart"):  # issue 13: NaN and infinity
+            finite = ExpectationOutcome(**finite_numbers.outcome_fields(settings.work_db_path, target))
+            outcome = outcomes[target.suite]
+            outcomes[target.suite] = SuiteOutcome(target, (*outcome.expectations, finite))
         docs_index = settings.data_docs_dir / "index.html"
     return GateReport(
         run_id=run_id,
