@@ -10,7 +10,8 @@ from __future__ import annotations
 from orchestration.lib.connectors.base import Connector, PullError
 from orchestration.lib.connectors.general_ledger import GENERAL_LEDGER
 from orchestration.lib.connectors.sql_database import SQL_DATABASE
+from orchestration.lib.connectors.stripe import STRIPE
 
-CONNECTORS: dict[str, Connector] = {c.name: c for c in (GENERAL_LEDGER, SQL_DATABASE)}
+CONNECTORS: dict[str, Connector] = {c.name: c for c in (GENERAL_LEDGER, SQL_DATABASE, STRIPE)}
 
 __all__ = ["CONNECTORS", "Connector", "PullError"]

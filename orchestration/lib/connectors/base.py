@@ -26,6 +26,7 @@ class Extraction:
 
     resources: Sequence[Any]
     notes: list[str] = field(default_factory=list)
+    summaries: list[Callable[[], str]] = field(default_factory=list)  # notes computed once the run is over
 
 
 @dataclass(frozen=True)
