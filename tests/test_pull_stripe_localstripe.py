@@ -36,10 +36,14 @@ def stripe_server():
 
 def test_pull_matches_what_the_server_holds(stripe_server, tmp_path):
     base_url, recorded = stripe_server
-    settings = Settings.from_env({
-        "GTM_LANDING_DIR": str(tmp_path / "landing"), "GTM_WAREHOUSE_DIR": str(tmp_path / "wh"),
-        "GTM_STRIPE_API_KEY": API_KEY, "GTM_STRIPE_API_BASE": base_url,
-    })
+    settings = Settings.from_env(
+        {
+            "GTM_LANDING_DIR": str(tmp_path / "landing"),
+            "GTM_WAREHOUSE_DIR": str(tmp_path / "wh"),
+            "GTM_STRIPE_API_KEY": API_KEY,
+            "GTM_STRIPE_API_BASE": base_url,
+        }
+    )
     report = pull(CONNECTORS["stripe"], settings)
     assert report.rows == {"billing/subscriptions": CUSTOMERS, "billing/invoice_lines": CUSTOMERS}
     subs = pq.read_table(next(p for p in report.files if p.parent.name == "subscriptions")).to_pylist()
