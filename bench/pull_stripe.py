@@ -30,9 +30,9 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestration.lib.connectors import CONNECTORS  # noqa: E402
-from orchestration.lib.connectors.runner import pull  # noqa: E402
-from orchestration.settings import Settings  # noqa: E402
+from orchestration.lib.connectors import CONNECTORS
+from orchestration.lib.connectors.runner import pull
+from orchestration.settings import Settings
 
 KEY = "sk_test_bench"
 START = int(dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp())
