@@ -100,3 +100,89 @@ def test_refresh_publishes_mrr_and_revenue_of_the_stripe_server(refreshed):
     assert mrr == pytest.approx(PAYING * 100.0, abs=0.01)
     # first invoices, fully recognized by the reporting date: 20 x 100.00 + 20 x 1,200.00
     assert revenue == pytest.approx(20 * 100.0 + 20 * 1200.0, abs=0.01)
+
+
+# -- the same for a PostgreSQL billing database and a general-ledger export --------------------
+
+GL = Path(__file__).parent / "support" / "gl"
+SQL_MAPPING = """
+[[entity]]
+name = "billing/subscriptions"
+table = "subscriptions"
+cursor = "updated_at"
+[entity.columns]
+subscription_id = "id"
+account_id = "account"
+
+[[entity]]
+name = "billing/invoice_lines"
+table = "invoice_lines"
+[entity.columns]
+invoice_line_id = "id"
+account_id = "account"
+"""
+
+
+@pytest.fixture(scope="module")
+def refreshed_from_postgres_and_ledger(tmp_path_factory):
+    from tests.support.postgres import running_postgres
+
+    root = tmp_path_factory.mktemp("pull_e2e_sql_gl")
+    (root / "dagster_home").mkdir()
+    (root / "sql_source.toml").write_text(SQL_MAPPING)
+    as_of = dt.date(2026, 12, 31)
+    env = _env(root, "", as_of)
+    del env["GTM_STRIPE_API_KEY"], env["GTM_STRIPE_API_BASE"]
+    env.update(
+        GTM_SQL_SOURCE=str(root / "sql_source.toml"),
+        GTM_GL_EXPORT=str(GL / "xero_account_transactions.csv"),
+        GTM_GL_LAYOUT="xero",
+        GTM_GL_ACCOUNT_MAPPING=str(GL / "xero_mapping.csv"),
+    )
+    demo = subprocess.run(
+        [*GTM, "demo-data", "--out", str(root / "landing"), "--scale", "0.05"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert demo.returncode == 0, demo.stderr
+    shutil.rmtree(root / "landing" / "billing")
+    shutil.rmtree(root / "landing" / "finance" / "spend")
+    accounts = _account_ids(root / "landing")[:10]
+    with running_postgres() as postgres:
+        postgres.admin("""
+            create table subscriptions (id text, account text, product text, start_date date, end_date date,
+              arr numeric, currency text, updated_at timestamptz default now());
+            create table invoice_lines (id text, invoice_id text, account text, subscription_id text, invoice_date date,
+              service_start date, service_end date, amount numeric, currency text, line_type text);
+            grant select on subscriptions, invoice_lines to gtm_reader;
+        """)
+        for n, account in enumerate(accounts):
+            postgres.admin(
+                f"insert into subscriptions values ('S{n}', '{account}', 'Platform', '2026-01-01', null, 12000, 'USD');"
+                f"insert into invoice_lines values ('L{n}', 'I{n}', '{account}', 'S{n}', '2026-01-01', '2026-01-01',"
+                f" '2027-01-01', 12000, 'USD', 'subscription')"
+            )
+        env["GTM_SQL_URL"] = postgres.url
+        pulled = subprocess.run([*GTM, "pull"], env=env, capture_output=True, text=True, timeout=600)
+    refresh = subprocess.run([*GTM, "refresh"], env=env, capture_output=True, text=True, timeout=900)
+    return root, pulled, refresh
+
+
+def test_postgres_and_ledger_pulls_publish_their_mrr_revenue_and_spend(refreshed_from_postgres_and_ledger):
+    root, pulled, refresh = refreshed_from_postgres_and_ledger
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert "stripe: skipped, not configured (set GTM_STRIPE_API_KEY)" in pulled.stdout
+    assert refresh.returncode == 0, refresh.stdout[-4000:] + refresh.stderr[-4000:]
+    with closing(duckdb.connect(str(root / "warehouse" / "published.duckdb"), read_only=True)) as con:
+        (mrr,) = con.execute("select ending_mrr from marts.mrr_movements where month = date '2026-12-01'").fetchone()
+        (revenue,) = con.execute("select sum(revenue) from marts.fct_revenue_monthly").fetchone()
+        spend = dict(
+            con.execute("select department, sum(spend) from marts.fct_spend_monthly group by department").fetchall()
+        )
+    # by hand: ten subscriptions of 12,000 a year -> 10 x 1,000 MRR; each line's 365 days all recognized by 2026-12-31
+    assert mrr == pytest.approx(10_000.0, abs=0.01)
+    assert revenue == pytest.approx(120_000.0, abs=0.01)
+    # the Xero fixture: marketing 1,200 + 800 - 150 + 1,500 - 500; sales 25,000 + 4,000
+    assert spend == pytest.approx({"marketing": 2850.0, "sales": 29000.0})
