@@ -23,6 +23,22 @@ def test_one_pull_asset_per_connector_upstream_of_the_ingest_of_its_entities():
     assert {dg.AssetKey(["pull", name]) for name in CONNECTORS} <= set(job_keys)
 
 
+def test_in_the_nightly_job_ingest_waits_for_the_pulls_of_its_entity():
+    """Wired in the job itself, not only drawn as lineage: an ingest step whose pull failed is
+    skipped, so nothing downstream (publish) runs on half-pulled data."""
+    job = defs.resolve_job_def("nightly_refresh")
+    upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node("raw__finance__spend")
+    assert {output.node_name for outputs in upstream.values() for output in outputs} == {
+        "pull__general_ledger",
+        "pull__sql_database",
+    }
+    upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node("raw__billing__subscriptions")
+    assert {output.node_name for outputs in upstream.values() for output in outputs} == {
+        "pull__sql_database",
+        "pull__stripe",
+    }
+
+
 def _env(monkeypatch, tmp_path, **values):
     monkeypatch.setenv("GTM_LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("GTM_WAREHOUSE_DIR", str(tmp_path / "wh"))

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.pull.assets import pull_keys_writing
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.contract import SOURCE_ENTITIES, STAGE_MAPPING, Entity
 from orchestration.lib.dbt_translator import raw_asset_key
@@ -34,6 +35,7 @@ def _log_result(context: dg.AssetExecutionContext, result: IngestResult) -> None
 def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_asset_key(entity.source, entity.name),
+        deps=pull_keys_writing(entity),
         group_name="ingest",
         kinds={"duckdb"},
         description=(

@@ -1,13 +1,11 @@
 """One pull asset per connector (group "pull"), upstream of the ingest assets of what it writes."""
 
-from collections.abc import Sequence
-
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.connectors import CONNECTORS, Connector
 from orchestration.lib.connectors.runner import pull
-from orchestration.lib.dbt_translator import raw_asset_key
+from orchestration.lib.contract import Entity
 
 
 def pull_asset_key(connector: Connector) -> dg.AssetKey:
@@ -44,14 +42,7 @@ def build_pull_asset(connector: Connector) -> dg.AssetsDefinition:
 pull_assets = [build_pull_asset(connector) for connector in CONNECTORS.values()]
 
 
-def after_pulls(ingest_assets: Sequence[dg.AssetsDefinition]) -> Sequence[dg.AssetsDefinition]:
-    """The ingest assets, each depending on the pull assets that write its entity's folder."""
-    writers: dict[dg.AssetKey, list[dg.AssetKey]] = {}
-    for connector in CONNECTORS.values():
-        for entity in connector.entities:
-            writers.setdefault(raw_asset_key(entity.source, entity.name), []).append(pull_asset_key(connector))
-
-    def add_pull_deps(spec: dg.AssetSpec) -> dg.AssetSpec:
-        return spec.merge_attributes(deps=writers.get(spec.key, []))
-
-    return dg.map_asset_specs(add_pull_deps, ingest_assets)
+def pull_keys_writing(entity: Entity) -> list[dg.AssetKey]:
+    """The pull assets that write `entity`'s landing folder: its ingest asset runs after them,
+    and does not run when one of them failed (nor, therefore, does publish)."""
+    return [pull_asset_key(c) for c in CONNECTORS.values() if entity in c.entities]
