@@ -76,7 +76,8 @@ def refreshed(tmp_path_factory):
                 customer = stripe.paying_customer(account)
                 stripe.subscription(customer, monthly if i % 2 == 0 else yearly, 2 if i % 2 == 0 else 1)
             pulled = subprocess.run([*GTM, "pull", "stripe"], env=env, capture_output=True, text=True, timeout=600)
-    refresh = subprocess.run([*GTM, "refresh"], env=env, capture_output=True, text=True, timeout=900)
+            # the nightly job pulls again before ingest: the server must still answer
+            refresh = subprocess.run([*GTM, "refresh"], env=env, capture_output=True, text=True, timeout=900)
     return root, as_of, pulled, refresh
 
 
@@ -166,7 +167,7 @@ def refreshed_from_postgres_and_ledger(tmp_path_factory):
             )
         env["GTM_SQL_URL"] = postgres.url
         pulled = subprocess.run([*GTM, "pull"], env=env, capture_output=True, text=True, timeout=600)
-    refresh = subprocess.run([*GTM, "refresh"], env=env, capture_output=True, text=True, timeout=900)
+        refresh = subprocess.run([*GTM, "refresh"], env=env, capture_output=True, text=True, timeout=900)
     return root, pulled, refresh
 
 
