@@ -352,6 +352,29 @@ def docs_command(out_dir: Path | None, no_catalog: bool) -> None:
     click.echo(f"Open it in a browser (no network needed): {result.index}")
 
 
+@main.command("pull")
+@click.argument("sources", nargs=-1)
+@click.option("--full", is_flag=True, help="Ignore the incremental state: pull everything again.")
+def pull_command(sources: tuple[str, ...], full: bool) -> None:
+    """Pull SOURCES now (general_ledger, sql_database, stripe; all configured ones when none
+    is named) into landing-contract extracts under GTM_LANDING_DIR. Prints rows per entity
+    and the files written; a source that is not configured is skipped and says so.
+    See the README, "Pulling from your systems"."""
+    from orchestration.lib.connectors import PullError
+    from orchestration.lib.connectors.runner import pull_sources
+
+    settings = _apply_overrides()
+    try:
+        reports = pull_sources(settings, list(sources) or None, full=full)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    except PullError as error:
+        raise click.ClickException(f"{error} (landing files and the last publication are untouched)") from None
+    for report in reports:
+        for line in report.lines():
+            click.echo(line)
+
+
 @main.command("settings")
 def settings_command() -> None:
     """Show every setting's current value and the variable that sets it."""

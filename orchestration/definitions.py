@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.defs.dbt.assets import gtm_dbt_models
 from orchestration.defs.ingest.assets import ingest_assets
 from orchestration.defs.publish.assets import published_warehouse
+from orchestration.defs.pull.assets import pull_assets
 from orchestration.defs.quality.checks import quality_checks
 from orchestration.defs.quality.resources import AlertResource
 from orchestration.defs.quality.sensors import alert_on_failed_refresh
@@ -17,7 +18,7 @@ from orchestration.lib.progress import progress_logger
 # One process runs every step: DuckDB allows a single writing process per file, and the
 # warehouse resource holds the refresh lock for the whole run.
 defs = dg.Definitions(
-    assets=[*ingest_assets, gtm_dbt_models, published_warehouse],
+    assets=[*pull_assets, *ingest_assets, gtm_dbt_models, published_warehouse],
     asset_checks=quality_checks,
     jobs=[nightly_refresh],
     schedules=[build_nightly_schedule()],

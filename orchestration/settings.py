@@ -189,6 +189,18 @@ def _storage_version(text: str) -> str:
     return version
 
 
+def _optional_path(text: str) -> Path | None:
+    return _path(text) if text.strip() else None
+
+
+def _optional_existing_file(text: str) -> Path | None:
+    return _existing_file(text) if text.strip() else None
+
+
+def _optional_secret(text: str) -> str | None:
+    return text.strip() or None
+
+
 def _today_utc() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
@@ -299,6 +311,64 @@ SETTINGS: tuple[Setting, ...] = (
         "Slack-compatible webhook notified when a nightly run fails (secret; never logged).",
         secret=True,
     ),
+    # -- connectors: `gtm pull` (README "Pulling from your systems") ---------------
+    Setting(
+        "stripe_api_key",
+        lambda: "",
+        _optional_secret,
+        "Stripe secret or restricted (read-only) API key; empty: Stripe is not pulled (secret; never logged).",
+        secret=True,
+    ),
+    Setting(
+        "stripe_api_base",
+        lambda: "https://api.stripe.com",
+        lambda s: _optional_url(s) or "https://api.stripe.com",
+        "Base URL of the Stripe API (tests point it at a local server).",
+    ),
+    Setting(
+        "stripe_account_key",
+        lambda: "crm_account_id",
+        lambda s: s.strip() or "crm_account_id",
+        "Stripe customer metadata field that holds the CRM account id.",
+    ),
+    Setting(
+        "stripe_account_mapping",
+        lambda: "",
+        _optional_existing_file,
+        "Optional CSV stripe_customer_id,account_id for customers without the metadata field.",
+    ),
+    Setting(
+        "sql_source",
+        lambda: "",
+        _optional_existing_file,
+        "TOML file mapping tables or queries of a SQL database onto contract entities; empty: not pulled.",
+    ),
+    Setting(
+        "sql_url",
+        lambda: "",
+        _optional_secret,
+        "SQLAlchemy URL of that database, password included (secret; never logged).",
+        secret=True,
+    ),
+    Setting(
+        "gl_export",
+        lambda: "",
+        _optional_path,
+        "General-ledger detail export (CSV file, or a folder of them); empty: not imported.",
+    ),
+    Setting(
+        "gl_layout",
+        lambda: "quickbooks",
+        lambda s: s.strip() or "quickbooks",
+        "Column names of the GL export: quickbooks, xero, or date=...,account=...,amount=...[,...].",
+    ),
+    Setting(
+        "gl_account_mapping",
+        lambda: "",
+        _optional_existing_file,
+        "CSV mapping GL accounts onto spend (account,department,category,channel); "
+        "department 'exclude' leaves an account out.",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -325,6 +395,15 @@ class Settings:
     duckdb_memory_limit: str
     published_storage_version: str
     alert_webhook: str | None = field(repr=False)  # a secret: never in a repr or log
+    stripe_api_key: str | None = field(default=None, repr=False)  # a secret
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_account_key: str = "crm_account_id"
+    stripe_account_mapping: Path | None = None
+    sql_source: Path | None = None
+    sql_url: str | None = field(default=None, repr=False)  # a secret (holds the password)
+    gl_export: Path | None = None
+    gl_layout: str = "quickbooks"
+    gl_account_mapping: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -368,6 +447,11 @@ class Settings:
     @property
     def data_docs_dir(self) -> Path:
         return self.warehouse_dir / "data_docs"
+
+    @property
+    def pull_dir(self) -> Path:
+        """dlt's pipeline state (incremental cursors) and extracts being staged by `gtm pull`."""
+        return self.warehouse_dir / "pull"
 
     @property
     def lock_path(self) -> Path:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import dagster as dg
 import duckdb
 
+from orchestration.defs.pull.assets import pull_keys_writing
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.contract import SOURCE_ENTITIES, STAGE_MAPPING, Entity
 from orchestration.lib.dbt_translator import raw_asset_key
@@ -44,6 +45,7 @@ def _from_stage_mapping_setting(con: duckdb.DuckDBPyConnection, settings: Settin
 def _spec(entity: Entity, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=raw_asset_key(entity.source, entity.name),
+        deps=pull_keys_writing(entity),
         group_name="ingest",
         kinds={"duckdb"},
         description=description,
