@@ -36,6 +36,7 @@ from orchestration.lib.ingest.latest_wins import (
 from orchestration.lib.ingest.quarantine import write_quarantined_rows
 from orchestration.lib.ingest.results import FileCounts, IngestResult
 from orchestration.lib.ingest.row_accounting import count_rows
+from orchestration.lib.ingest.snapshots import SNAPSHOT_ENTITIES, write_snapshots
 from orchestration.lib.ingest.typed_rows import load_typed_rows
 from orchestration.lib.typing_rules import quote_identifier
 from orchestration.settings import DEFAULT_PLAUSIBLE_YEARS
@@ -202,11 +203,15 @@ def _write(
     con.execute(f"DELETE FROM {CONFLICTS_TABLE} WHERE entity = ?", [entity.qualified_name])
     con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
     if not extracts:
+        if entity in SNAPSHOT_ENTITIES:
+            write_snapshots(con, entity, extracts, work, loaded_at)
         return [], 0
 
     for extract in extracts:
         write_quarantined_rows(con, entity, extract, quarantine, loaded_at)
     write_raw_rows(con, entity, extras, work, raw, loaded_at)
+    if entity in SNAPSHOT_ENTITIES:
+        write_snapshots(con, entity, extracts, work, loaded_at)
     conflicts = record_key_conflicts(con, entity, work)
     per_file = count_rows(con, entity, extracts, work, raw, quarantine)
     con.executemany(

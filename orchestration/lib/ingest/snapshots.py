@@ -1,0 +1,72 @@
+"""Every version of an entity that each extract held: the history behind pipeline-history marts.
+
+`raw.<entity>` keeps the newest extract's row of each key; a CRM keeps only the current
+state too. Each dated extract is a snapshot of the CRM on its date, so for the
+entities of `SNAPSHOT_ENTITIES` the ingest also keeps `raw.<source>__<entity>_snapshots`: the
+accepted (typed, not quarantined) rows of every file, one per distinct version of a
+key within a file, with the file's name and its extract date (null when the name does
+not begin with an ISO date: the metric decides what such a file's date is).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from orchestration.lib.contract import DUCKDB_TYPES, OPPORTUNITIES, Entity
+from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, Extract, is_dated
+from orchestration.lib.ingest.latest_wins import WorkTables, key_is_null
+from orchestration.lib.typing_rules import quote_identifier
+
+SNAPSHOT_ENTITIES: tuple[Entity, ...] = (OPPORTUNITIES,)
+
+
+def snapshots_table(entity: Entity) -> str:
+    """`raw.<source>__<entity>_snapshots`, quoted."""
+    return f"raw.{quote_identifier(f'{entity.qualified_name}_snapshots')}"
+
+
+def extract_date(name: str) -> dt.date | None:
+    """The extract date a file's name begins with (the name without its folders), else None."""
+    base = name.rsplit("/", 1)[-1]
+    return dt.date.fromisoformat(base[:10]) if is_dated(base) else None
+
+
+def write_snapshots(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extracts: list[Extract],
+    work: WorkTables,
+    loaded_at: dt.datetime,
+) -> None:
+    """Replace the entity's snapshots table with the versions each file holds (inside the
+    ingest's transaction: it is replaced together with `raw.<entity>`)."""
+    table = snapshots_table(entity)
+    columns = [f"{quote_identifier(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table} ({", ".join(columns)},
+            _source_file VARCHAR, _extract_date DATE, _source_row BIGINT, _loaded_at TIMESTAMP)"""
+    )
+    if not extracts:
+        return
+    dates = ", ".join(
+        f"({e.index}, DATE '{d.isoformat()}')" if (d := extract_date(e.name)) else f"({e.index}, NULL::DATE)"
+        for e in extracts
+    )
+    values = ", ".join(quote_identifier(n) for n in entity.column_names)
+    fi = f"{INTERNAL_PREFIX}fi"
+    # One row per distinct version within a file: a full re-export repeating a row
+    # adds nothing; a file holding one key with two versions is a key conflict,
+    # recorded (and blocking) elsewhere, and both versions are kept here.
+    con.execute(
+        f"""INSERT INTO {table} BY NAME
+            SELECT {values}, v._source_file, d.extract_date AS _extract_date,
+                min(v._source_row) AS _source_row, ? AS _loaded_at
+            FROM {work.valid} AS v
+            JOIN (VALUES {dates}) AS d(fi, extract_date) ON d.fi = v.{fi}
+            WHERE NOT {key_is_null(entity, "v")}
+            GROUP BY v.{fi}, v._source_file, d.extract_date, {values}
+            ORDER BY v.{fi}, _source_row""",
+        [loaded_at],
+    )
