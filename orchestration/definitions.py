@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dlt import DagsterDltResource
 
 from orchestration.defs.dbt.assets import gtm_dbt_models
 from orchestration.defs.ingest.assets import ingest_assets
@@ -23,7 +24,12 @@ defs = dg.Definitions(
     jobs=[nightly_refresh],
     schedules=[build_nightly_schedule()],
     sensors=[alert_on_failed_refresh],
-    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource(), "alerts": AlertResource()},
+    resources={
+        "warehouse": WarehouseResource(),
+        "dbt": dbt_resource(),
+        "alerts": AlertResource(),
+        "dlt": DagsterDltResource(),
+    },
     executor=dg.in_process_executor,
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},
 )

@@ -17,13 +17,16 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.connectors.base import Connector, PullError, redact
+from orchestration.lib.connectors.base import Connector, Extraction, PullError, redact
 from orchestration.lib.connectors.extracts import extract_name, rows_to_table, write_extract
 from orchestration.lib.contract import ENTITIES_BY_NAME
 from orchestration.settings import Settings
@@ -53,18 +56,32 @@ class PullReport:
 
 def pull(connector: Connector, settings: Settings, full: bool = False, now: dt.datetime | None = None) -> PullReport:
     """Pull one source now; a source that is not configured is skipped with the reason."""
-    missing = connector.missing_settings(settings)
-    if missing:
-        return PullReport(connector.name, skipped=f"not configured (set {', '.join(missing)})")
-    secrets = connector.secrets(settings)
-    staging = settings.pull_dir / "staging" / connector.name
-    try:
+    skipped = skip_reason(connector, settings)
+    if skipped:
+        return PullReport(connector.name, skipped=skipped)
+    with pull_errors(connector, settings):
         extraction = connector.extraction(settings)
-        _run_pipeline(connector, settings, extraction.resources, staging, full)
-    except PullError as error:
-        raise PullError(error.source, redact(error.where, secrets), redact(error.reason, secrets)) from None
+        pipeline = landing_pipeline(connector, settings, full)
+        pipeline.run(connector_source(connector, extraction.resources))
+    return land_staged(connector, settings, extraction, now)
+
+
+def skip_reason(connector: Connector, settings: Settings) -> str | None:
+    missing = connector.missing_settings(settings)
+    return f"not configured (set {', '.join(missing)})" if missing else None
+
+
+def staging_dir(connector: Connector, settings: Settings) -> Path:
+    return settings.pull_dir / "staging" / connector.name
+
+
+def land_staged(
+    connector: Connector, settings: Settings, extraction: Extraction, now: dt.datetime | None = None
+) -> PullReport:
+    """Write what the sink staged into the landing folder, one extract per entity (atomically)."""
     now = now or dt.datetime.now(dt.UTC)
     report = PullReport(connector.name, notes=[*extraction.notes, *(summary() for summary in extraction.summaries)])
+    staging = staging_dir(connector, settings)
     for table_dir in sorted(p for p in staging.iterdir() if p.is_dir()) if staging.exists() else []:
         entity = ENTITIES_BY_NAME[table_dir.name]
         parts = sorted(table_dir.glob("*.parquet"))
@@ -91,9 +108,24 @@ def dlt_columns(entity) -> dict[str, dict]:
     return {c.name: {"data_type": DLT_TYPES[c.type], "nullable": True} for c in entity.columns}
 
 
-def _run_pipeline(connector: Connector, settings: Settings, resources, staging: Path, full: bool) -> None:
+def pipeline_name(connector: Connector) -> str:
+    return f"gtm_{connector.name}"
+
+
+def connector_source(connector: Connector, resources: Sequence[Any]):
+    """The connector's resources as one dlt source, typed by the contract. Its schema is named like the
+    pipeline, as dlt names loose resources, so the incremental state stays where earlier pulls kept it."""
+    from dlt.common.schema import Schema
+    from dlt.extract.source import DltSource
+
+    for resource in resources:
+        resource.apply_hints(columns=dlt_columns(ENTITIES_BY_NAME[resource.name]))
+    return DltSource(Schema(pipeline_name(connector)), pipeline_name(connector), list(resources))
+
+
+def landing_sink(connector: Connector, staging: Path):
+    """dlt's custom destination that stages each batch as a Parquet part under `staging`/<entity>/."""
     import dlt
-    from dlt.pipeline.exceptions import PipelineStepFailed
 
     def stage(items, table) -> None:
         entity = ENTITIES_BY_NAME[table["name"]]
@@ -103,7 +135,7 @@ def _run_pipeline(connector: Connector, settings: Settings, resources, staging: 
         pq.write_table(rows_to_table(entity, items), part.with_suffix(".tmp"))
         os.replace(part.with_suffix(".tmp"), part)
 
-    sink = dlt.destination(
+    return dlt.destination(
         stage,
         name=f"gtm_landing_{connector.name}",
         batch_size=50_000,
@@ -112,27 +144,56 @@ def _run_pipeline(connector: Connector, settings: Settings, resources, staging: 
         skip_dlt_columns_and_tables=True,
         max_table_nesting=0,
     )
+
+
+def landing_pipeline(connector: Connector, settings: Settings, full: bool = False):
+    """The connector's dlt pipeline into the landing sink; `full` first drops its state and staged rows.
+
+    Packages that an earlier failed pull extracted are loaded now: their incremental state is already
+    committed, so dropping them would skip their rows for good."""
+    import dlt
+
+    staging = staging_dir(connector, settings)
     pipelines_dir = str(settings.pull_dir / "dlt")
-    name = f"gtm_{connector.name}"
     if full:
-        dlt.pipeline(pipeline_name=name, pipelines_dir=pipelines_dir).drop()
+        dlt.pipeline(pipeline_name=pipeline_name(connector), pipelines_dir=pipelines_dir).drop()
         shutil.rmtree(staging, ignore_errors=True)
     pipeline = dlt.pipeline(
-        pipeline_name=name, pipelines_dir=pipelines_dir, destination=sink, dataset_name=connector.name
+        pipeline_name=pipeline_name(connector),
+        pipelines_dir=pipelines_dir,
+        destination=landing_sink(connector, staging),
+        dataset_name=connector.name,
     )
-    for resource in resources:
-        resource.apply_hints(columns=dlt_columns(ENTITIES_BY_NAME[resource.name]))
+    # The sink keeps no state, so dlt's local state is its only copy: never "restore" it from the
+    # destination (dagster-dlt would also drop the local state before every run if this were on).
+    pipeline.config.restore_from_destination = False
+    if pipeline.has_pending_data:
+        pipeline.normalize()
+        pipeline.load()
+    return pipeline
+
+
+@contextmanager
+def pull_errors(connector: Connector, settings: Settings) -> Iterator[None]:
+    """Turn a failure inside dlt into the PullError a connector raised (or one naming the dlt step),
+    with every secret of the connector redacted."""
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    secrets = connector.secrets(settings)
     try:
-        pipeline.run(resources)
-    except PipelineStepFailed as failed:
-        cause, seen = failed.exception, set()
-        while cause is not None and not isinstance(cause, PullError) and id(cause) not in seen:
-            seen.add(id(cause))
-            cause = cause.__cause__ or cause.__context__
-        if isinstance(cause, PullError):
-            raise cause from None
-        root = failed.exception
-        raise PullError(connector.name, f"dlt step {failed.step}", f"{type(root).__name__}: {root}") from None
+        try:
+            yield
+        except PipelineStepFailed as failed:
+            cause, seen = failed.exception, set()
+            while cause is not None and not isinstance(cause, PullError) and id(cause) not in seen:
+                seen.add(id(cause))
+                cause = cause.__cause__ or cause.__context__
+            if isinstance(cause, PullError):
+                raise cause from None
+            root = failed.exception
+            raise PullError(connector.name, f"dlt step {failed.step}", f"{type(root).__name__}: {root}") from None
+    except PullError as error:
+        raise PullError(error.source, redact(error.where, secrets), redact(error.reason, secrets)) from None
 
 
 def pull_sources(settings: Settings, names: list[str] | None = None, full: bool = False) -> list[PullReport]:
