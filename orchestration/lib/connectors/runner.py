@@ -9,6 +9,9 @@ state (the incremental cursors) under GTM_WAREHOUSE_DIR/pull/dlt/; `--full` drop
 
 If a run fails after dlt committed its state, the rows already extracted stay in dlt's pending
 load package and in the staging folder, and the next pull delivers them: nothing is skipped.
+
+`pull` is `gtm pull`; the Dagster pull assets (orchestration/defs/pull/assets.py) run the same
+pipeline, source and landing step through dagster-dlt.
 """
 
 from __future__ import annotations
