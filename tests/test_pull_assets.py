@@ -209,3 +209,26 @@ def test_one_entity_can_be_pulled_alone(monkeypatch, tmp_path):
     result = dg.materialize([sql], selection=[key], resources=RESOURCES)
     assert [m.asset_key for m in result.asset_materializations_for_node(sql.op.name)] == [key]
     assert [p.parent.name for p in (tmp_path / "landing").rglob("*.parquet")] == ["accounts"]
+
+
+def test_rows_a_failed_run_left_pending_are_delivered_once(monkeypatch, tmp_path):
+    """A run that stopped after dlt extracted (state committed, package pending): the next
+    materialization delivers those rows, and the one after has nothing new."""
+    from orchestration.lib.connectors import CONNECTORS
+    from orchestration.lib.connectors.runner import connector_source, landing_pipeline
+    from orchestration.settings import load_settings
+
+    _gl_env(monkeypatch, tmp_path)
+    connector = CONNECTORS["general_ledger"]
+    settings = load_settings()
+    extraction = connector.extraction(settings)
+    landing_pipeline(connector, settings).extract(connector_source(connector, extraction.resources))
+    assert not (tmp_path / "landing").exists()
+
+    gl = _pull_assets_of("general_ledger")
+    delivered = _materializations(dg.materialize([gl], resources=RESOURCES), gl)["finance__spend"]
+    assert delivered["rows"] == 7
+    again = _materializations(dg.materialize([gl], resources=RESOURCES), gl)["finance__spend"]
+    assert again["rows"] == 0
+    [extract] = (tmp_path / "landing" / "finance" / "spend").glob("*.parquet")
+    assert pq.read_table(extract).num_rows == 7

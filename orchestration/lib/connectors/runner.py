@@ -152,8 +152,8 @@ def landing_sink(connector: Connector, staging: Path):
 def landing_pipeline(connector: Connector, settings: Settings, full: bool = False):
     """The connector's dlt pipeline into the landing sink; `full` first drops its state and staged rows.
 
-    Packages that an earlier failed pull extracted are loaded now: their incremental state is already
-    committed, so dropping them would skip their rows for good."""
+    Packages that an earlier failed pull left pending are loaded now, as dlt's `run` does, so the
+    Dagster assets (dagster-dlt would abort them, rolling the state back) deliver what `gtm pull` does."""
     import dlt
 
     staging = staging_dir(connector, settings)
