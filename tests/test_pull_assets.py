@@ -134,6 +134,11 @@ def test_a_pull_lands_an_extract_and_dlt_state_survives_between_runs(monkeypatch
     assert "GL export and mapping unchanged since the last import" in second["notes"]
     assert len(list((tmp_path / "landing" / "finance" / "spend").glob("*.parquet"))) == 1
 
+    # run config `full` (gtm pull --full) drops that state: everything is pulled again
+    full = {"ops": {gl.op.name: {"config": {"full": True}}}}
+    third = _materializations(dg.materialize([gl], resources=RESOURCES, run_config=full), gl)["finance__spend"]
+    assert third["rows"] == 7
+
 
 def test_a_failing_pull_fails_the_step_naming_source_and_reason(monkeypatch, tmp_path):
     mapping = tmp_path / "mapping.csv"

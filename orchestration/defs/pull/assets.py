@@ -14,6 +14,7 @@ import dagster as dg
 import dlt as dlt_lib
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.connectors import CONNECTORS, Connector
@@ -100,6 +101,12 @@ def _result(key: dg.AssetKey, report: PullReport, dlt_metadata: dict | None = No
     )
 
 
+class PullConfig(dg.Config):
+    full: bool = Field(
+        default=False, description="Ignore the incremental state and pull everything again, like `gtm pull --full`."
+    )
+
+
 def build_pull_assets(connector: Connector) -> dg.AssetsDefinition:
     @dlt_assets(
         dlt_source=_stand_in_source(connector),
@@ -108,7 +115,7 @@ def build_pull_assets(connector: Connector) -> dg.AssetsDefinition:
         dagster_dlt_translator=PullTranslator(connector),
     )
     def _pull(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, dlt: DagsterDltResource
+        context: dg.AssetExecutionContext, config: PullConfig, warehouse: WarehouseResource, dlt: DagsterDltResource
     ) -> Iterator[dg.MaterializeResult]:
         settings = warehouse.settings
         selected = [key for key in context.assets_def.keys if key in context.selected_asset_keys]
@@ -124,7 +131,7 @@ def build_pull_assets(connector: Connector) -> dg.AssetsDefinition:
                 events = dlt.run(
                     context,
                     dlt_source=connector_source(connector, extraction.resources),
-                    dlt_pipeline=landing_pipeline(connector, settings),
+                    dlt_pipeline=landing_pipeline(connector, settings, full=config.full),
                     dagster_dlt_translator=PullTranslator(connector),
                 )
                 dlt_metadata = {event.asset_key: dict(event.metadata or {}) for event in events}
