@@ -49,7 +49,8 @@ import pytest
 from tests.support.dbt_fixtures import assert_row_values, build_fixture, dbt_build, query
 
 AS_OF = "2026-03-15"
-SELECT = "+marts.pipeline +assert_pipeline_movements_identity +assert_every_amount_converts"
+SELECT = ("+marts.pipeline +pipeline_by_stage +pipeline_movements_monthly +assert_pipeline_movements_identity "
+          "+assert_every_amount_converts")
 FILES = {
     "f1": "2026-01-10.csv",
     "f2": "2026-01-31.csv",
@@ -232,6 +233,26 @@ def test_pipeline_movements(db):
         assert_row_values(got[key], MOVEMENT_COLUMNS, values)
     assert (got[("2026-03-01", "Enterprise", "new_business")]["starting_date"],
             got[("2026-03-01", "Enterprise", "new_business")]["ending_date"]) == (D("2026-02-28"), D(AS_OF))  # fmt: skip
+
+
+def test_the_whole_pipelines_waterfall(db):
+    rows = {str(r["month"]): r for r in query(db, "select * from marts.pipeline_movements_monthly")}
+    columns = ["is_complete", *MOVEMENT_COLUMNS]
+    # Feb: (Enterprise, new_business) + Q 300 + M 400; Mar: 2660 + 55 + 250 - 175 - 300 - 80 = 2410
+    assert_row_values(rows["2026-02-01"], columns,
+                      (True, 2380, 100, 180, 120, 0, 120, 0, 2660, 500, 5, 2, 1, 0, 6, 1))  # fmt: skip
+    assert_row_values(rows["2026-03-01"], columns,
+                      (False, 2660, 55, 250, 0, -175, 300, 80, 2410, 0, 6, 1, 1, 1, 5, 0))  # fmt: skip
+    assert list(rows) == ["2026-02-01", "2026-03-01"]
+
+
+def test_the_pipeline_by_stage(db):
+    rows = query(db, "select * from marts.pipeline_by_stage where snapshot_date = date '2026-02-28' "
+                     "order by stage_order")  # fmt: skip
+    assert [(r["funnel_stage"], r["open_opportunities"], r["open_amount"], r["overdue_amount"]) for r in rows] == [
+        ("Discovery", 1, 400, 400), ("Qualification", 1, 1320, 0), ("Solution", 1, 60, 0),
+        ("Proposal", 2, 380, 300), ("Negotiation", 1, 500, 0),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
