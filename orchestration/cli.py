@@ -90,7 +90,17 @@ def main() -> None:
     help="Last day of the generated history (YYYY-MM-DD) [GTM_AS_OF_DATE or today].",
 )
 def demo_data_command(out_dir: Path, scale: float, seed: int, as_of_date: str | None) -> None:
-    """Write demo extracts of a believable B2B SaaS company into --out."""
+    """Write demo extracts of a believable B2B SaaS company into --out.
+
+    \b
+    Cadence (files named by their extract date):
+    - crm/opportunities: every week over the last twelve months, ending on the
+      as-of date; each extract holds every deal the CRM had that day (deals
+      advance, slip, change amount, close and sometimes reopen);
+    - crm/accounts, crm/leads: a delta of the rows created in each of the last
+      twelve months, on its last day, then a full extract on the as-of date;
+    - every other entity: one full extract on the as-of date.
+    """
     settings = _apply_overrides(as_of_date=as_of_date)
     counts, seconds = write_demo_data(out_dir, scale, seed, settings)
     click.echo(

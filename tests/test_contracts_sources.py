@@ -13,6 +13,10 @@ exactly what dbt sees, and names the entity and column that differ:
 - each column's description is the contract's, prefixed `Required.` for a required one;
 - each column's `data_type`, when the yml states one, is the contract type's DuckDB type;
 - the table description opens with the entity's description.
+
+A snapshots table the ingest writes beside an entity (`<source>__<entity>_snapshots`,
+lib/ingest/snapshots.py) is checked the same way, its columns being the entity's followed
+by `SNAPSHOT_COLUMNS`, and it names its entity in `meta.snapshots_of` (the Dagster key).
 """
 
 import copy
@@ -23,6 +27,7 @@ import pytest
 
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME, Entity
 from orchestration.lib.dbt_manifest import load_manifest
+from orchestration.lib.ingest.snapshots import SNAPSHOT_COLUMNS, SNAPSHOT_ENTITIES
 
 RAW_SCHEMA = "raw"
 
@@ -32,25 +37,34 @@ def expected_description(entity: Entity, column: str) -> str:
     return " ".join(part for part in ("Required." if spec.required else "", spec.description) if part)
 
 
-def _entity_drift(entity: Entity, source: Mapping[str, Any]) -> list[str]:
-    name = entity.qualified_name
+def _entity_drift(entity: Entity, source: Mapping[str, Any], snapshots: bool = False) -> list[str]:
+    name = f"{entity.qualified_name}_snapshots" if snapshots else entity.qualified_name
+    table = f"{entity.name}_snapshots" if snapshots else entity.name
+    extra_types = dict(SNAPSHOT_COLUMNS) if snapshots else {}
+    column_names = list(entity.column_names) + list(extra_types)
     problems = []
-    if (source["source_name"], source["name"], source["schema"]) != (entity.source, entity.name, RAW_SCHEMA):
+    if (source["source_name"], source["name"], source["schema"]) != (entity.source, table, RAW_SCHEMA):
         problems.append(
             f"{name}: declared as source {source['source_name']}.{source['name']} in schema {source['schema']}, "
-            f"the contract says {entity.source}.{entity.name} in {RAW_SCHEMA}"
+            f"the contract says {entity.source}.{table} in {RAW_SCHEMA}"
         )
+    if snapshots and source.get("meta", {}).get("snapshots_of") != entity.name:
+        problems.append(f"{name}: meta.snapshots_of is not {entity.name!r}")
     if not source["description"].startswith(entity.description):
         problems.append(f"{name}: table description does not open with {entity.description!r}")
     columns = source["columns"]
-    if list(columns) != list(entity.column_names):
-        missing = [c for c in entity.column_names if c not in columns]
-        extra = [c for c in columns if c not in entity.column_names]
+    if list(columns) != column_names:
+        missing = [c for c in column_names if c not in columns]
+        extra = [c for c in columns if c not in column_names]
         problems.append(
             f"{name}: columns differ from the contract (missing {missing}, not in the contract {extra}, "
-            f"order {list(columns)} vs {list(entity.column_names)})"
+            f"order {list(columns)} vs {column_names})"
         )
     for column, declared in columns.items():
+        if column in extra_types:
+            if (declared.get("data_type") or "").upper() != extra_types[column]:
+                problems.append(f"{name}.{column}: data_type {declared.get('data_type')}, ingest {extra_types[column]}")
+            continue
         if column not in entity.column_names:
             continue
         wanted = expected_description(entity, column)
@@ -66,11 +80,16 @@ def _entity_drift(entity: Entity, source: Mapping[str, Any]) -> list[str]:
 def source_drift(manifest: Mapping[str, Any]) -> list[str]:
     """Every difference between the manifest's sources and the landing contract."""
     sources = {s["identifier"]: s for s in manifest["sources"].values()}
-    problems = [f"{name}: in the contract but no dbt source" for name in ENTITIES_BY_NAME if name not in sources]
-    problems += [f"{name}: a dbt source the contract does not define" for name in sources if name not in ENTITIES_BY_NAME]
+    snapshot_tables = {f"{e.qualified_name}_snapshots": e for e in SNAPSHOT_ENTITIES}
+    expected = [*ENTITIES_BY_NAME, *snapshot_tables]
+    problems = [f"{name}: in the contract but no dbt source" for name in expected if name not in sources]
+    problems += [f"{name}: a dbt source the contract does not define" for name in sources if name not in expected]
     for name, entity in ENTITIES_BY_NAME.items():
         if name in sources:
             problems += _entity_drift(entity, sources[name])
+    for name, entity in snapshot_tables.items():
+        if name in sources:
+            problems += _entity_drift(entity, sources[name], snapshots=True)
     return problems
 
 
@@ -128,3 +147,21 @@ def test_a_missing_or_extra_source_table_is_named(manifest):
         "finance__fx_rates: in the contract but no dbt source",
         "finance__budgets: a dbt source the contract does not define",
     ]
+
+
+def test_a_drifted_snapshots_source_is_named(manifest):
+    drifted = copy.deepcopy(manifest)
+    snapshots = _source(drifted, "crm__opportunities_snapshots")
+    snapshots["columns"]["_extract_date"]["data_type"] = "varchar"
+    snapshots["meta"] = {}
+    assert source_drift(drifted) == [
+        "crm__opportunities_snapshots: meta.snapshots_of is not 'opportunities'",
+        "crm__opportunities_snapshots._extract_date: data_type varchar, ingest DATE",
+    ]
+
+
+def test_the_snapshots_source_is_keyed_as_its_entitys_ingest_asset(manifest):
+    from orchestration.lib.dbt_translator import GtmDbtTranslator
+
+    snapshots = _source(manifest, "crm__opportunities_snapshots")
+    assert GtmDbtTranslator().get_asset_key(snapshots).path == ["raw", "crm__opportunities"]

@@ -14,7 +14,6 @@ from orchestration.lib.contract import DUCKDB_TYPES, SOURCE_ENTITIES, Entity
 from orchestration.settings import DEFAULT_STAGE_MAPPING
 
 AS_OF = dt.date(2026, 11, 26)
-OLDER = "2026-11-19"
 FOREIGN_CURRENCIES = ("EUR", "GBP")
 # Reference data and rows with a floor per quarter or month (one campaign, one
 # employee, one vendor at the least) do not shrink linearly at tiny scales.
@@ -91,18 +90,67 @@ def test_formats_are_mixed_and_csv_timestamps_are_iso_utc(landed):
     assert dt.datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_opportunities_come_in_an_older_and_a_current_extract(landed):
+WEEKS = 52  # weekly opportunities extracts before the as-of date's
+
+
+def _all_extracts(landing: Path, entity: Entity) -> str:
+    """SQL reading every extract of an entity, with the file's date as extract_date."""
+    folder = landing / entity.folder
+    return " union all ".join(
+        f"select date '{p.name[:10]}' as extract_date, * from {_reader(p, entity)}" for p in sorted(folder.iterdir())
+    )
+
+
+def test_opportunities_come_weekly_for_a_year_each_holding_every_deal_of_its_day(landed):
     landing, _, con = landed
-    folder = landing / "crm" / "opportunities"
-    assert [p.name for p in sorted(folder.iterdir())] == [f"{OLDER}.csv", f"{AS_OF}.csv"]
-    older = _reader(folder / f"{OLDER}.csv", BY_NAME["crm__opportunities"])
-    assert _count(con, f"select count(*) from {older}") < _count(
-        con, "select count(*) from crm__opportunities")
-    assert _count(con, f"""select count(*) from {older} o
-        where o.opportunity_id not in (select opportunity_id from crm__opportunities)""") == 0
-    changed = _count(con, f"""select count(*) from {older} o join crm__opportunities n
-        using (opportunity_id) where o.stage <> n.stage or o.amount <> n.amount""")
-    assert changed > 0
+    names = [p.name for p in sorted((landing / "crm" / "opportunities").iterdir())]
+    assert names == [f"{AS_OF - dt.timedelta(days=7 * k)}.csv" for k in range(WEEKS, -1, -1)]
+    con.execute(f"create or replace view opportunity_extracts as {_all_extracts(landing, BY_NAME['crm__opportunities'])}")
+    # every deal created by an extract's day is in it, and none created later
+    assert _count(con, """select count(*) from crm__opportunities n cross join
+        (select distinct extract_date from opportunity_extracts) d
+        where cast(n.created_at as date) <= d.extract_date and not exists (select 1 from opportunity_extracts o
+            where o.extract_date = d.extract_date and o.opportunity_id = n.opportunity_id)""") == 0
+    assert _count(con, """select count(*) from opportunity_extracts
+        where cast(created_at as date) > extract_date""") == 0
+
+
+def test_deals_slip_change_amount_and_reopen_in_believable_shares(landed):
+    landing, _, con = landed
+    con.execute(f"create or replace view opportunity_extracts as {_all_extracts(landing, BY_NAME['crm__opportunities'])}")
+    con.execute("""create or replace temp table steps as
+        select opportunity_id, extract_date, is_closed, close_date, amount,
+            lag(is_closed) over w as was_closed, lag(close_date) over w as was_close_date,
+            lag(amount) over w as was_amount
+        from opportunity_extracts window w as (partition by opportunity_id order by extract_date)""")
+    deals = _count(con, "select count(distinct opportunity_id) from steps where not is_closed")
+    slipped = _count(con, """select count(distinct opportunity_id) from steps
+        where not is_closed and not was_closed and close_date > was_close_date""")
+    pulled_in = _count(con, """select count(distinct opportunity_id) from steps
+        where not was_closed and close_date < was_close_date""")
+    changed = _count(con, "select count(distinct opportunity_id) from steps where not was_closed and amount <> was_amount")
+    reopened = _count(con, "select count(distinct opportunity_id) from steps where was_closed and not is_closed")
+    assert 0.15 <= slipped / deals <= 0.6, slipped / deals
+    assert 0.2 <= changed / deals <= 0.5, changed / deals
+    assert pulled_in > 0
+    assert 0 < reopened / deals <= 0.05, reopened / deals
+
+
+def test_accounts_and_leads_come_as_monthly_deltas_then_in_full(landed):
+    landing, _, con = landed
+    for entity in ("crm__accounts", "crm__leads"):
+        files = sorted((landing / BY_NAME[entity].folder).iterdir())
+        assert [p.name[:10] for p in files] == [
+            "2025-11-30", "2025-12-31", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31",
+            "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31", str(AS_OF),
+        ]  # fmt: skip
+        october = _reader(files[-2], BY_NAME[entity])
+        # a delta holds the rows created in its month only, with no milestone after its day
+        assert _count(con, f"""select count(*) from {october}
+            where created_at < timestamp '2026-10-01' or created_at >= timestamp '2026-11-01'""") == 0
+    october_leads = _reader(sorted((landing / "crm" / "leads").iterdir())[-2], BY_NAME["crm__leads"])
+    assert _count(con, f"""select count(*) from {october_leads}
+        where converted_at >= timestamp '2026-11-01' or (converted_at is null and opportunity_id is not null)""") == 0
 
 
 def test_keys_are_unique_in_the_current_extract(landed):

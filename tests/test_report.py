@@ -123,6 +123,19 @@ def test_rates_are_recomputed_from_summed_counts(tiny_html):
     assert "40 d" in win  # exact median of 30 and 50 from fct_opportunities
 
 
+def test_the_pipeline_section_shows_the_stages_and_the_last_complete_months_waterfall(tiny_html):
+    pipeline = _sections(tiny_html)["pipeline-history"]
+    text = _text(pipeline)
+    # the latest snapshot (as_of_date) by stage
+    assert "Open on 2026-11-26" in text
+    assert "Discovery 6 $55.0K 0 $0" in text and "Proposal 3 $65.0K 0 $0" in text
+    # the waterfall is October's (November is not complete on 2026-11-26)
+    assert "Waterfall of Oct 2026" in text and "Waterfall of Nov 2026" not in text
+    assert "Oct 2026 $100K $1.00K $30.0K $5.00K -$6.00K $8.00K $2.00K $120K 2 ($15.0K)" in text
+    assert "Nov 2026 $120K" not in text
+    assert pipeline.count("<svg") == 2
+
+
 def test_an_older_file_gives_not_available_sections_not_a_crash(tmp_path):
     old = write_published(
         tmp_path / "old.duckdb",
@@ -131,8 +144,8 @@ def test_an_older_file_gives_not_available_sections_not_a_crash(tmp_path):
     )
     result = build_report(old, tmp_path / "report.html", now=NOW)
     assert result.unavailable == [
-        "lead-funnel", "opportunity-funnel", "win-rates", "channel-efficiency", "mrr-movements", "retention",
-        "renewals",
+        "lead-funnel", "opportunity-funnel", "win-rates", "pipeline-history", "channel-efficiency", "mrr-movements",
+        "retention", "renewals",
     ]  # fmt: skip
     html = result.path.read_text()
     sections = _sections(html)

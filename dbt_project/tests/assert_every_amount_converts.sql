@@ -5,7 +5,10 @@
     Each amount's own date: spend.spend_date, invoice_lines.invoice_date,
     subscriptions.start_date, opportunities.close_date when closed by as_of_date
     (is_closed and close_date <= as_of_date), else the UTC date of created_at
-    (opportunities created after as_of_date do not exist yet and are not checked). -#}
+    (opportunities created after as_of_date do not exist yet and are not checked);
+    each version an opportunities extract dated on or before as_of_date holds (the
+    pipeline history), its extract date (the file name's date, else as_of_date), when
+    created by then: every later valuation of it has a rate when this one does. -#}
 {{ config(store_failures=true) }}
 
 with spend_amounts as (
@@ -50,6 +53,16 @@ opportunity_amounts as (
     where cast(created_at as date) <= {{ as_of_date() }}
 ),
 
+snapshot_amounts as (
+    select
+        'crm__opportunities_snapshots' as source_entity,
+        opportunity_id as record_id,
+        currency,
+        coalesce(file_extract_date, {{ as_of_date() }}) as amount_date
+    from {{ ref('stg_crm__opportunities_snapshots') }}
+    where cast(created_at as date) <= coalesce(file_extract_date, {{ as_of_date() }})
+),
+
 all_amounts as (
     select * from spend_amounts
     union all
@@ -58,6 +71,8 @@ all_amounts as (
     select * from subscription_amounts
     union all
     select * from opportunity_amounts
+    union all
+    select * from snapshot_amounts
 ),
 
 amounts as (

@@ -1,5 +1,5 @@
 {#- Blocking: every CRM stage name found on an opportunity (its current stage) or in
-    the stage history must be in the stage mapping (exact match). A missing stage is a
+    the stage history or any opportunities extract (the snapshots) must be in the stage mapping (exact match). A missing stage is a
     data-quality failure, never a guess. Returns each unmapped stage with how many
     opportunities carry it and where it was seen. All rows are checked, whatever
     their dates. The failing rows are stored, so the refresh names the stages. -#}
@@ -21,6 +21,12 @@ stages_seen as (
         opportunity_id,
         'stage history' as seen_in
     from {{ ref('stg_crm__opportunity_stage_history') }}
+    union all
+    select
+        stage as crm_stage,
+        opportunity_id,
+        'extract snapshots' as seen_in
+    from {{ ref('stg_crm__opportunities_snapshots') }}
 ),
 
 unmapped as (

@@ -22,6 +22,8 @@ import numpy as np
 from orchestration.demo_data import company as co
 from orchestration.demo_data.accounts import Accounts, lead_accounts
 from orchestration.demo_data.campaigns import Campaigns, make_campaigns
+from orchestration.demo_data.deal_history import DealHistory, extract_days, history_extract, simulate_history
+from orchestration.demo_data.deltas import delta, month_end_days
 from orchestration.demo_data.funnel import Leads, lead_columns, make_leads
 from orchestration.demo_data.fx import FxRates, simulate_fx
 from orchestration.demo_data.ids import format_ids, make_ids, refer
@@ -29,7 +31,6 @@ from orchestration.demo_data.invoices import Lines, invoice_lines, line_columns
 from orchestration.demo_data.opportunities import (
     Deals,
     StageEvents,
-    extract_columns,
     history_columns,
     new_business_deals,
     stage_events,
@@ -43,16 +44,15 @@ from orchestration.demo_data.subscriptions import (
     new_customer_terms,
     shift_accounts,
 )
-from orchestration.demo_data.timeline import DAY, Timeline
+from orchestration.demo_data.timeline import Timeline
 from orchestration.demo_data.writer import Format, sort_rows, write_extract
 from orchestration.lib import contract
 
 __all__ = ["generate"]
 
-OLDER_EXTRACT_DAYS = 7  # the earlier opportunities extract
-OLDER_EXTRACT_REVISED_AMOUNTS = 0.2  # share of open deals whose amount changed since
+# One random stream per step; a new step goes at the end (the others keep their draws).
 STREAMS = ("fx", "campaigns", "leads", "accounts", "deals", "book", "lifecycle", "paths",
-           "invoices", "spend", "extracts")
+           "invoices", "spend", "extracts", "history")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class Company:
     accounts: Accounts
     deals: Deals
     events: StageEvents
+    history: DealHistory
     terms: Terms
     lines: Lines
     spend: Spend
@@ -120,6 +121,7 @@ def simulate(rngs: dict[str, np.random.Generator], timeline: Timeline, scale: fl
         accounts=accounts,
         deals=deals,
         events=stage_events(rngs["paths"], timeline, deals),
+        history=simulate_history(rngs["history"], deals),
         terms=terms,
         lines=invoice_lines(rngs["invoices"], timeline, terms),
         spend=make_spend(rngs["spend"], timeline, scale, campaigns, leads, deals, arr, fx),
@@ -164,7 +166,7 @@ def _lead_links(
 
 
 def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> dict[str, int]:
-    """Write every entity; opportunities twice (a week-old extract and today's)."""
+    """Write every entity; opportunities weekly over the last twelve months (deal_history)."""
     keys = _keys(company)
     timeline, deals = company.timeline, company.deals
     lead_deal, deal_lead = _lead_links(rng, company)
@@ -179,26 +181,28 @@ def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> 
         rows = write_extract(out_dir, entity, sort_rows(columns, *(order or entity.key)), name, fmt)
         counts[entity.qualified_name] = counts.get(entity.qualified_name, 0) + rows
 
-    write(contract.ACCOUNTS, company.accounts.columns(rng, keys.account))
-    write(contract.CAMPAIGNS, company.campaigns.columns(keys.campaign))
-    write(contract.LEADS, lead_columns(
+    accounts = company.accounts.columns(rng, keys.account)
+    leads = lead_columns(
         company.leads, keys.lead,
         refer(keys.campaign, company.leads.campaign),
         refer(keys.account, np.where(company.lead_shows_account, company.lead_account, -1)),
         refer(keys.deal, lead_deal),
-    ))
+    )
+    for day in month_end_days(timeline.as_of, timeline.start):
+        write(contract.ACCOUNTS, delta(accounts, "created_at", day), name=str(day))
+        write(contract.LEADS, delta(leads, "created_at", day), name=str(day))
+    write(contract.ACCOUNTS, accounts)
+    write(contract.CAMPAIGNS, company.campaigns.columns(keys.campaign))
+    write(contract.LEADS, leads)
     deal_ids = {
         "opportunity_id": keys.deal,
         "account_id": keys.account[deals.account],
         "lead_id": refer(keys.lead, deal_lead),
         "owner_id": np.where(deals.owner >= 0, format_ids("REP-", deals.owner + 1), None),
     }
-    older = timeline.as_of - OLDER_EXTRACT_DAYS * DAY
-    older_extract = extract_columns(
-        rng, deals, company.events, older, deal_ids, OLDER_EXTRACT_REVISED_AMOUNTS)
-    write(contract.OPPORTUNITIES, older_extract, name=str(older))
-    write(contract.OPPORTUNITIES, extract_columns(
-        rng, deals, company.events, timeline.as_of, deal_ids))
+    for day in extract_days(timeline.as_of, timeline.start):
+        write(contract.OPPORTUNITIES, history_extract(
+            company.history, rng, deals, company.events, day, deal_ids), name=str(day))
     write(contract.OPPORTUNITY_STAGE_HISTORY, history_columns(
         rng, timeline, deals, company.events, keys.deal), "parquet",
         order=("opportunity_id", "entered_at"))

@@ -1,7 +1,8 @@
 """How dbt nodes appear in Dagster: keys by layer, groups by folder.
 
 Sources map onto the ingest assets' keys (`raw/<source>__<entity>`), so lineage runs
-unbroken from the landed files to the marts; models are keyed by their layer
+unbroken from the landed files to the marts (a snapshots table, `meta: {snapshots_of:
+<entity>}`, is written by its entity's ingest asset and maps onto that key); models are keyed by their layer
 (`staging/stg_crm__leads`, `marts/commercial_ratio`) and grouped by it.
 """
 
@@ -28,15 +29,27 @@ def model_layer(dbt_resource_props: Mapping[str, Any]) -> str:
     return folder if folder in LAYERS else "other"
 
 
+def source_meta(dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A source table's meta (dbt keeps it at the top level and under config)."""
+    return dbt_resource_props.get("meta") or dbt_resource_props.get("config", {}).get("meta") or {}
+
+
 class GtmDbtTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
         # dbt tests are recorded in audit.check_results, not as Dagster checks
         # (lib/quality/dbt_tests.py says why).
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=False,
+                # a snapshots table is written by its entity's ingest asset: two sources, one key
+                enable_duplicate_source_asset_keys=True,
+            )
+        )
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return raw_asset_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
+            entity = source_meta(dbt_resource_props).get("snapshots_of") or dbt_resource_props["name"]
+            return raw_asset_key(dbt_resource_props["source_name"], entity)
         return dg.AssetKey([model_layer(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
+from orchestration.lib.ingest.snapshots import SNAPSHOT_COLUMNS, SNAPSHOT_ENTITIES
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 # The settings' own defaults (one home: orchestration/settings.py), with a fixed date.
@@ -30,9 +31,10 @@ DEFAULT_VARS: dict[str, Any] = {
 
 
 def write_raw_tables(db_path: Path, rows_by_entity: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """Create every raw.<source>__<entity> table of the contract (empty unless given
-    rows; the stage mapping defaults to the shipped one, like the setting); values may
-    be Python objects or ISO strings, cast by DuckDB."""
+    """Create every raw.<source>__<entity> table of the contract and every snapshots table
+    the ingest writes (empty unless given rows; the stage mapping defaults to the shipped
+    one, like the setting); values may be Python objects or ISO strings, cast by DuckDB.
+    A snapshots table's rows may also set `_source_file` and `_extract_date`."""
     rows_by_entity = {"config__stage_mapping": default_stage_mapping_rows(), **rows_by_entity}
     with closing(duckdb.connect(str(db_path))) as con:
         con.execute("set TimeZone = 'UTC'")
@@ -56,6 +58,25 @@ def write_raw_tables(db_path: Path, rows_by_entity: Mapping[str, Sequence[Mappin
                 f"insert into raw.{name} ({quoted}) values ({placeholders})",
                 [[row.get(n) for n in names] for row in rows],
             )
+        for entity in SNAPSHOT_ENTITIES:
+            _write_snapshots_table(con, entity, rows_by_entity.get(f"{entity.qualified_name}_snapshots", ()))
+
+
+def _write_snapshots_table(con: duckdb.DuckDBPyConnection, entity: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    name = f"{entity.qualified_name}_snapshots"
+    columns = [f'"{c.name}" {DUCKDB_TYPES[c.type]}' for c in entity.columns]
+    columns += [f"{column} {sql_type}" for column, sql_type in SNAPSHOT_COLUMNS]
+    con.execute(f"create or replace table raw.{name} ({', '.join(columns)})")
+    names = [*entity.column_names, "_source_file", "_extract_date", "_source_row"]
+    unknown = {k for row in rows for k in row} - set(names)
+    if unknown:
+        raise KeyError(f"{name} has no column(s) {sorted(unknown)}")
+    if rows:
+        quoted = ", ".join(f'"{n}"' for n in names)
+        con.executemany(
+            f"insert into raw.{name} ({quoted}) values ({', '.join('?' for _ in names)})",
+            [[row.get(n) for n in names] for row in rows],
+        )
 
 
 def default_stage_mapping_rows() -> list[dict[str, Any]]:

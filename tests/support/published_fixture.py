@@ -30,7 +30,8 @@ MARTS: tuple[str, ...] = (
     "commercial_ratio", "lead_funnel", "opportunity_funnel", "win_rates", "channel_efficiency", "mrr_movements",
     "revenue_retention", "renewals", "headline_metrics", "lead_funnel_trailing", "commercial_ratio_bands",
     "lead_funnel_cohorts", "opportunity_funnel_trailing", "win_rates_monthly", "win_rates_trailing",
-    "channel_efficiency_trailing", "mrr_movements_trailing", "fct_opportunities",
+    "channel_efficiency_trailing", "mrr_movements_trailing", "fct_opportunities", "pipeline_by_stage",
+    "pipeline_movements_monthly",
 )  # fmt: skip
 # Written by the publish step (lib/publish.py) and the quality gate, not by dbt.
 NOT_DBT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -189,6 +190,23 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
                                                  ("O2", "SMB", "new_business", D("2026-10-01"), 50),
                                                  ("O3", "Enterprise", "expansion", D("2026-10-01"), 80))
     ]
+    # the open pipeline at the Sep and Oct 2026 month ends and on as_of_date
+    pipeline_stages = [
+        (D("2026-09-30"), "Discovery", 1, 4, 40000.0, 1, 10000.0),
+        (D("2026-09-30"), "Proposal", 4, 2, 60000.0, 0, 0.0),
+        (D("2026-10-31"), "Discovery", 1, 5, 50000.0, 0, 0.0),
+        (D("2026-10-31"), "Proposal", 4, 3, 70000.0, 1, 20000.0),
+        (AS_OF, "Discovery", 1, 6, 55000.0, 0, 0.0),
+        (AS_OF, "Proposal", 4, 3, 65000.0, 0, 0.0),
+    ]
+    # Oct 2026: 100000 + 1000 + 30000 + 5000 - 6000 - 8000 - 2000 = 120000 (6 + 3 - 1 = 8 deals);
+    # Nov 2026 (to as_of_date, not complete): 120000 + 10000 - 5000 - 5000 = 120000
+    pipeline_months = [
+        (D("2026-10-01"), D("2026-09-30"), D("2026-10-31"), True, 100000.0, 1000.0, 30000.0, 5000.0, -6000.0,
+         8000.0, 2000.0, 120000.0, 15000.0, 6, 3, 1, 0, 8, 2),
+        (D("2026-11-01"), D("2026-10-31"), AS_OF, False, 120000.0, 0.0, 10000.0, 0.0, -5000.0, 0.0, 5000.0,
+         120000.0, 0.0, 8, 1, 0, 1, 8, 0),
+    ]
     publication = [
         (dt.datetime(2026, 11, 25, 2, 5), D("2026-11-24"), "run-old", "USD", 900, 0, 90, 0, 990, 0, 500, 0, 0),
         (dt.datetime(2026, 11, 27, 2, 5), AS_OF, "run-tiny", "USD", 1000, 3, 100, 1, 1100, 4, 520, 2, 0),
@@ -208,6 +226,7 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
         "opportunity_funnel_trailing": trailing_stages, "win_rates_monthly": monthly_wins,
         "win_rates_trailing": segment_wins, "channel_efficiency_trailing": trailing_channels,
         "mrr_movements_trailing": mrr_bridge, "fct_opportunities": opportunities, "publication": publication,
+        "pipeline_by_stage": pipeline_stages, "pipeline_movements_monthly": pipeline_months,
         "check_results": check_results,
     }  # fmt: skip
 

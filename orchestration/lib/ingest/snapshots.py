@@ -20,6 +20,13 @@ from orchestration.lib.ingest.latest_wins import WorkTables, key_is_null
 from orchestration.lib.typing_rules import quote_identifier
 
 SNAPSHOT_ENTITIES: tuple[Entity, ...] = (OPPORTUNITIES,)
+# The columns a snapshots table adds after the entity's own (the dbt source restates them).
+SNAPSHOT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_source_file", "VARCHAR"),
+    ("_extract_date", "DATE"),
+    ("_source_row", "BIGINT"),
+    ("_loaded_at", "TIMESTAMP"),
+)
 
 
 def snapshots_table(entity: Entity) -> str:
@@ -44,10 +51,8 @@ def write_snapshots(
     ingest's transaction: it is replaced together with `raw.<entity>`)."""
     table = snapshots_table(entity)
     columns = [f"{quote_identifier(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {table} ({", ".join(columns)},
-            _source_file VARCHAR, _extract_date DATE, _source_row BIGINT, _loaded_at TIMESTAMP)"""
-    )
+    columns += [f"{name} {sql_type}" for name, sql_type in SNAPSHOT_COLUMNS]
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(columns)})")
     if not extracts:
         return
     dates = ", ".join(

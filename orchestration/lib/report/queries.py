@@ -393,6 +393,36 @@ def renewals(db: PublishedFile) -> list[dict[str, Any]]:
     return db.rows(f"select {', '.join(RENEWAL_COLUMNS)} from {SCHEMA}.renewals order by expiry_month")
 
 
+# -- pipeline history -------------------------------------------------------------------
+
+PIPELINE_STAGE_COLUMNS = (
+    "snapshot_date", "funnel_stage", "stage_order", "open_opportunities", "open_amount", "overdue_opportunities",
+    "overdue_amount",
+)  # fmt: skip
+
+
+def pipeline_by_stage(db: PublishedFile) -> list[dict[str, Any]]:
+    """The open pipeline by funnel stage on every snapshot date, in date and stage order."""
+    db.require("pipeline_by_stage", *PIPELINE_STAGE_COLUMNS)
+    return db.rows(f"select {', '.join(PIPELINE_STAGE_COLUMNS)} from {SCHEMA}.pipeline_by_stage "
+                   "order by snapshot_date, stage_order nulls last, funnel_stage")  # fmt: skip
+
+
+PIPELINE_MOVEMENT_COLUMNS = (
+    "month", "starting_date", "ending_date", "is_complete", "starting_amount", "fx_revaluation", "added_amount",
+    "increased_amount", "decreased_amount", "won_amount", "lost_amount", "ending_amount", "slipped_amount",
+    "starting_opportunities", "added_opportunities", "won_opportunities", "lost_opportunities",
+    "ending_opportunities", "slipped_opportunities",
+)  # fmt: skip
+
+
+def pipeline_movements(db: PublishedFile) -> list[dict[str, Any]]:
+    """The whole pipeline's waterfall, month by month."""
+    db.require("pipeline_movements_monthly", *PIPELINE_MOVEMENT_COLUMNS)
+    return db.rows(f"select {', '.join(PIPELINE_MOVEMENT_COLUMNS)} from {SCHEMA}.pipeline_movements_monthly "
+                   "order by month")  # fmt: skip
+
+
 # Every dbt mart the report reads, and the columns it reads from it: each must be in the
 # mart's contract (tests/test_report_reads.py checks them against the dbt manifest).
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -409,4 +439,6 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "mrr_movements_trailing": MRR_BRIDGE_COLUMNS,
     "revenue_retention": RETENTION_COLUMNS,
     "renewals": RENEWAL_COLUMNS,
+    "pipeline_by_stage": PIPELINE_STAGE_COLUMNS,
+    "pipeline_movements_monthly": PIPELINE_MOVEMENT_COLUMNS,
 }

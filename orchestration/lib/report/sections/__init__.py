@@ -16,6 +16,7 @@ from orchestration.lib.report.context import Context
 from orchestration.lib.report.sections.channel_efficiency import channel_section
 from orchestration.lib.report.sections.commercial_ratio import commercial_ratio_section, growth_section
 from orchestration.lib.report.sections.funnels import lead_funnel_section, opportunity_funnel_section
+from orchestration.lib.report.sections.pipeline import pipeline_section
 from orchestration.lib.report.sections.publication import publication_section
 from orchestration.lib.report.sections.recurring_revenue import mrr_section, renewals_section, retention_section
 from orchestration.lib.report.sections.win_rates import win_rates_section
@@ -27,6 +28,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Context], Section]], ...] = (
     ("lead-funnel", "Lead funnel and conversion by channel", lead_funnel_section),
     ("opportunity-funnel", "Opportunity stages: conversion and time in stage", opportunity_funnel_section),
     ("win-rates", "Win rates", win_rates_section),
+    ("pipeline-history", "Pipeline history", pipeline_section),
     ("channel-efficiency", "Channel efficiency", channel_section),
     ("mrr-movements", "MRR movements", mrr_section),
     ("retention", "GRR, NRR and logo retention", retention_section),
