@@ -241,3 +241,14 @@ def test_the_win_rate_example_prints_the_marts_numbers(published):
         select date_trunc('quarter', close_month)::date, segment, sum(won) from marts.win_rates group by all""")
     printed = {(dt.date.fromisoformat(q), s): int(w) for q, s, _, w in (r.split(",") for r in rows) if q}
     assert printed == expected
+
+
+def test_the_commercial_ratio_near_miss_is_why_it_has_its_own_name(layer, published):
+    """FY2026 is not complete on 2026-11-26: the mart's ratio is null, MetricFlow's is a
+    number. Published as `commercial_ratio` it would contradict the mart."""
+    mart = _mart(published, f"select period_start, commercial_ratio from marts.commercial_ratio where {FY}")
+    assert mart[(dt.date(2026, 1, 1),)] is None
+    yoy = _metricflow(layer, Case("commercial_ratio_yoy", "", ("metric_time__year",)))
+    assert yoy[(dt.date(2026, 1, 1),)] is not None
+    names = {m["name"] for m in metrics_layer.semantic_manifest_json()["metrics"]}
+    assert {"commercial_ratio", "revenue_growth"} & names == set()
