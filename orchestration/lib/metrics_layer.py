@@ -122,7 +122,7 @@ class DuckDbSqlClient:
 def _params(bind_parameters: Any) -> dict[str, Any] | None:
     if bind_parameters is None or not bind_parameters.param_dict:
         return None
-    return {key: value.value for key, value in bind_parameters.param_dict.items()}
+    return dict(bind_parameters.param_dict)  # already plain values, keyed by name ($key)
 
 
 def _check_publication(con: duckdb.DuckDBPyConnection, path: Path) -> None:
