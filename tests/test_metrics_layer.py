@@ -252,3 +252,21 @@ def test_the_commercial_ratio_near_miss_is_why_it_has_its_own_name(layer, publis
     assert yoy[(dt.date(2026, 1, 1),)] is not None
     names = {m["name"] for m in metrics_layer.semantic_manifest_json()["metrics"]}
     assert {"commercial_ratio", "revenue_growth"} & names == set()
+
+
+def test_relations_resolve_against_the_published_file_read_only(layer):
+    sql = layer.sql(["revenue"], ["calendar_date__fiscal_year"])
+    assert '"published"."marts"."fct_revenue_monthly"' in sql and '"published"."marts"."dim_dates"' in sql
+    assert '"work"' not in sql
+    with pytest.raises(MetricsError, match="read-only"):
+        metrics_layer.DuckDbSqlClient(duckdb.connect()).execute("create table x (a int)")
+
+
+def test_the_fiscal_calendar_groups_any_metric(layer, published):
+    """A fiscal year is named by the calendar year it ends in (marts.dim_dates)."""
+    expected = _mart(published, f"""
+        select year(period_end)::integer, revenue from marts.commercial_ratio where {FY} and revenue <> 0""")
+    actual = _metricflow(layer, Case("revenue", "", ("calendar_date__fiscal_year",)))
+    assert expected and actual.keys() == expected.keys()
+    for key, value in expected.items():
+        assert _close(value, actual[key]), key
