@@ -385,6 +385,110 @@ def pull_command(sources: tuple[str, ...], full: bool) -> None:
             click.echo(line)
 
 
+def _published_path(settings: Settings, published: Path | None) -> Path:
+    return (published or settings.published_db_path).resolve()
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    """`--metrics a,b --metrics c` as [a, b, c]."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+PUBLISHED_OPTION = click.option(
+    "--published",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Published DuckDB file to read (read-only) [GTM_WAREHOUSE_DIR/published.duckdb].",
+)
+
+
+@main.group("metrics")
+def metrics_group() -> None:
+    """The semantic layer: MetricFlow metrics over the published file, read-only
+    (docs/analysts.md)."""
+
+
+@metrics_group.command("list")
+@PUBLISHED_OPTION
+@click.option("--dimensions", is_flag=True, help="Also list each metric's dimensions (--group-by names).")
+def metrics_list_command(published: Path | None, dimensions: bool) -> None:
+    """List the metrics, their type and what they mean."""
+    from orchestration.lib.metrics_layer import MetricsError, open_metrics_layer
+
+    settings = _apply_overrides()
+    try:
+        with open_metrics_layer(_published_path(settings, published)) as layer:
+            for metric in layer.metrics():
+                click.echo(f"{metric.name} ({metric.type}): {metric.description}")
+                if dimensions:
+                    click.echo(textwrap.fill(", ".join(metric.dimensions), width=100, initial_indent="    ",
+                                             subsequent_indent="    "))
+    except MetricsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@metrics_group.command("query")
+@click.option("--metrics", "metric_names", multiple=True, required=True, help="Metric names, comma-separated.")
+@click.option(
+    "--group-by",
+    multiple=True,
+    help="metric_time__month|quarter|year, or a dimension (segment, or qualified: opportunity__segment).",
+)
+@click.option("--where", multiple=True, help="A MetricFlow filter, e.g. \"{{ Dimension('lead_cohort__is_mature') }}\".")
+@click.option("--order-by", multiple=True, help="Names to order by (- in front: descending) [the group-by].")
+@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@click.option("--explain", is_flag=True, help="Print the SQL MetricFlow runs instead of the rows.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@PUBLISHED_OPTION
+def metrics_query_command(
+    metric_names: tuple[str, ...], group_by: tuple[str, ...], where: tuple[str, ...], order_by: tuple[str, ...],
+    limit: int | None, explain: bool, output_format: str, published: Path | None,
+) -> None:
+    """Query metrics through MetricFlow, e.g.
+    `gtm metrics query --metrics win_rate --group-by metric_time__quarter,segment`."""
+    from orchestration.lib import sql_shell
+    from orchestration.lib.metrics_layer import MetricsError, open_metrics_layer
+
+    settings = _apply_overrides()
+    metrics, groups = _names(metric_names), _names(group_by)
+    try:
+        with open_metrics_layer(_published_path(settings, published)) as layer:
+            if explain:
+                click.echo(layer.sql(metrics, groups))
+                return
+            result = layer.query(metrics, groups, where=where, order_by=_names(order_by), limit=limit)
+    except MetricsError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(sql_shell.render(result, output_format, max_rows=0))
+
+
+@main.command("export")
+@click.option("--format", "output_format", type=click.Choice(["csv", "parquet", "xlsx"]), required=True,
+              help="csv and parquet: a file per table; xlsx: one workbook, a sheet per table.")
+@click.option("--tables", multiple=True, help="Published tables, comma-separated [all of schema marts].")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write into (created when missing).")
+@PUBLISHED_OPTION
+def export_command(output_format: str, tables: tuple[str, ...], out_dir: Path, published: Path | None) -> None:
+    """Export the published tables for spreadsheets and BI tools (docs/analysts.md)."""
+    from orchestration.lib.export import ExportError, export
+
+    settings = _apply_overrides()
+    try:
+        result = export(_published_path(settings, published), output_format, out_dir, _names(tables))
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Exported {len(result.tables)} table(s), {sum(result.tables.values()):,} rows, as {output_format}:")
+    for path in result.files:
+        click.echo(f"  {path}")
+
+
 @main.command("settings")
 def settings_command() -> None:
     """Show every setting's current value and the variable that sets it."""

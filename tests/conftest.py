@@ -1,7 +1,31 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 # Keep test logs clean: no analytics, no progress bars.
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory) -> Path:
+    """A tiny demo company (scale 0.03, as of 2026-11-26) refreshed and published once per
+    session, as a user runs it; its warehouse folder. Read it, never write into it."""
+    root = tmp_path_factory.mktemp("published_demo")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GTM_")},
+        "GTM_LANDING_DIR": str(root / "landing"),
+        "GTM_WAREHOUSE_DIR": str(root / "warehouse"),
+        "GTM_AS_OF_DATE": "2026-11-26",
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
+    gtm = [sys.executable, "-m", "orchestration.cli"]
+    for args in (["demo-data", "--out", str(root / "landing"), "--scale", "0.03"], ["refresh"]):
+        done = subprocess.run([*gtm, *args], env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return root / "warehouse"

@@ -9,9 +9,6 @@ many JDBC/ODBC drivers cannot read. The raw tables the ingest step writes carry 
 types the dbt sources state.
 """
 
-import os
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -22,7 +19,6 @@ from orchestration.lib import dbt_manifest
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
 from tests.support import published_fixture
 
-GTM = [sys.executable, "-m", "orchestration.cli"]
 # The published types: counts BIGINT (INTEGER for small ordinals such as a fiscal year
 # or a month number), amounts and rates DOUBLE, dates DATE, text VARCHAR, flags BOOLEAN,
 # timestamps TIMESTAMP.
@@ -49,20 +45,10 @@ def marts() -> dict[str, dbt_manifest.Mart]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """A tiny demo company refreshed and published; the warehouse folder."""
-    tmp_path = tmp_path_factory.mktemp("contracts")
-    env = {
-        **os.environ,
-        "GTM_LANDING_DIR": str(tmp_path / "landing"),
-        "GTM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        "GTM_AS_OF_DATE": "2026-11-26",
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    }
-    for args in (["demo-data", "--out", str(tmp_path / "landing"), "--scale", "0.03"], ["refresh"]):
-        done = subprocess.run([*GTM, *args], env=env, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stdout + done.stderr
-    return tmp_path / "warehouse"
+def demo(published_demo) -> Path:
+    """A tiny demo company refreshed and published (once per session, tests/conftest.py);
+    the warehouse folder."""
+    return published_demo
 
 
 def test_every_mart_has_an_enforced_contract_with_a_type_per_column(marts):
