@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-CHUNK_BYTES = 1 << 22
+CHUNK_BYTES = 1 << 20  # a substitution over a chunk of tiny quoted values holds ~70 times its size
 
 _BREAK = re.compile(rb"\r\n|\r|\n")
 _BREAK_BEFORE_BREAK = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?=[\r\n])")
