@@ -5,7 +5,7 @@
 with revenue_by_month as (
     select
         month,
-        sum(revenue) as revenue
+        {{ exact_sum('revenue') }} as revenue
     from {{ ref('int_invoice_lines_recognized') }}
     group by month
 ),
@@ -13,8 +13,8 @@ with revenue_by_month as (
 spend_by_month as (
     select
         month,
-        sum(case when department = 'marketing' then amount_reporting else 0 end) as marketing_expense,
-        sum(case when department = 'sales' then amount_reporting else 0 end) as sales_expense
+        {{ exact_sum("case when department = 'marketing' then amount_reporting else 0 end") }} as marketing_expense,
+        {{ exact_sum("case when department = 'sales' then amount_reporting else 0 end") }} as sales_expense
     from {{ ref('int_spend_converted') }}
     group by month
 ),

@@ -26,7 +26,7 @@ expiring_sets as (
         account_id,
         expiry_month,
         count(*) as expiring_subscriptions,
-        sum(arr_reporting) as expiring_arr,
+        {{ exact_sum('arr_reporting') }} as expiring_arr,
         min(end_date) as earliest_end_date,
         max(end_date) as latest_end_date
     from expiring
@@ -62,7 +62,7 @@ successor_sets as (
         account_id,
         expiry_month,
         count(*) as successor_subscriptions,
-        sum(arr_reporting) as successor_arr
+        {{ exact_sum('arr_reporting') }} as successor_arr
     from successors
     group by account_id, expiry_month
 ),

@@ -33,7 +33,7 @@ measured as (
     select
         account_id,
         month,
-        sum(mrr_reporting) as measured_mrr,
+        {{ exact_sum('mrr_reporting') }} as measured_mrr,
         count(*) as active_subscriptions
     from subscription_months
     group by account_id, month

@@ -62,9 +62,9 @@ period_totals as (
     select
         period_bounds.period_grain,
         period_bounds.period_start,
-        coalesce(sum(months.revenue), 0) as revenue,
-        coalesce(sum(months.marketing_expense), 0) as marketing_expense,
-        coalesce(sum(months.sales_expense), 0) as sales_expense
+        coalesce({{ exact_sum('months.revenue') }}, 0) as revenue,
+        coalesce({{ exact_sum('months.marketing_expense') }}, 0) as marketing_expense,
+        coalesce({{ exact_sum('months.sales_expense') }}, 0) as sales_expense
     from period_bounds
     left join months
         on months.month >= period_bounds.period_start
@@ -76,7 +76,7 @@ prior_totals as (
     select
         period_bounds.period_grain,
         period_bounds.period_start,
-        coalesce(sum(months.revenue), 0) as prior_revenue
+        coalesce({{ exact_sum('months.revenue') }}, 0) as prior_revenue
     from period_bounds
     left join months
         on months.month >= period_bounds.prior_period_start

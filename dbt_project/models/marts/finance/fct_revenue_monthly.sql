@@ -15,8 +15,8 @@ monthly as (
         count(*) as invoice_lines,  -- one row per line and month
         cast(sum(recognized_days) as {{ dbt.type_bigint() }}) as recognized_line_days,
         -- amounts
-        sum(recognized_amount) as recognized_amount_local,
-        sum(revenue) as revenue
+        {{ exact_sum('recognized_amount') }} as recognized_amount_local,
+        {{ exact_sum('revenue') }} as revenue
     from recognized
     group by month, line_type, currency
 ),

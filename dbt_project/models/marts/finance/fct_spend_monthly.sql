@@ -14,7 +14,7 @@ monthly as (
         -- counts
         count(*) as spend_rows,
         -- amounts
-        sum(amount_reporting) as spend
+        {{ exact_sum('amount_reporting') }} as spend
     from spend
     group by month, department, category, channel
 ),

@@ -15,7 +15,7 @@ spend_by_quarter as (
     select
         {{ fiscal_quarter_start('spend_date') }} as fiscal_quarter_start,
         channel,
-        sum(amount_reporting) as spend
+        {{ exact_sum('amount_reporting') }} as spend
     from spend
     group by {{ fiscal_quarter_start('spend_date') }}, channel
 ),
@@ -28,7 +28,7 @@ leads_by_quarter as (
         count(case when is_mql then 1 end) as mqls,
         count(case when is_opportunity then 1 end) as opportunities,
         count(case when is_won then 1 end) as won,
-        sum(won_amount) as won_amount
+        {{ exact_sum('won_amount') }} as won_amount
     from leads
     group by {{ fiscal_quarter_start('created_date') }}, channel
 ),

@@ -16,7 +16,7 @@ aggregated as (
         count(case when is_opportunity then 1 end) as opportunities,
         count(case when is_won then 1 end) as won,
         count(case when is_disqualified then 1 end) as disqualified,
-        sum(won_amount) as won_amount
+        {{ exact_sum('won_amount') }} as won_amount
     from leads
     group by cohort_month, channel, segment
 ),

@@ -12,8 +12,8 @@ aggregated as (
         opportunity_type,
         count(case when is_won then 1 end) as won,
         count(case when not is_won then 1 end) as lost,
-        sum(case when is_won then amount_reporting else 0 end) as won_amount,
-        avg(case when is_won then amount_reporting end) as avg_won_amount,
+        {{ exact_sum('case when is_won then amount_reporting else 0 end') }} as won_amount,
+        {{ exact_avg('case when is_won then amount_reporting end') }} as avg_won_amount,
         percentile_cont(0.5) within group (
             order by case when is_won then sales_cycle_days end
         ) as median_sales_cycle_days

@@ -29,12 +29,12 @@ trailing_window as (
 channels as (
     select
         channel_efficiency.channel,
-        sum(channel_efficiency.spend) as spend,
+        {{ exact_sum('channel_efficiency.spend') }} as spend,
         sum(channel_efficiency.leads) as leads,
         sum(channel_efficiency.mqls) as mqls,
         sum(channel_efficiency.opportunities) as opportunities,
         sum(channel_efficiency.won) as won,
-        sum(channel_efficiency.won_amount) as won_amount
+        {{ exact_sum('channel_efficiency.won_amount') }} as won_amount
     from channel_efficiency
     inner join trailing_window
         on channel_efficiency.fiscal_quarter_start between trailing_window.first_quarter_start

@@ -64,9 +64,9 @@ trailing_renewals as (
     select
         coalesce(sum(accounts_renewed), 0) as accounts_renewed,
         coalesce(sum(accounts_expiring), 0) as accounts_expiring,
-        coalesce(sum(renewed_arr), 0) as renewed_arr,
-        coalesce(sum(successor_arr), 0) as successor_arr,
-        coalesce(sum(expiring_arr), 0) as expiring_arr,
+        coalesce({{ exact_sum('renewed_arr') }}, 0) as renewed_arr,
+        coalesce({{ exact_sum('successor_arr') }}, 0) as successor_arr,
+        coalesce({{ exact_sum('expiring_arr') }}, 0) as expiring_arr,
         min(expiry_month) as window_start,
         max(expiry_month) as window_end
     from trailing_renewal_months

@@ -40,7 +40,7 @@ summed as (
         sum(sqls) as sqls,
         sum(opportunities) as opportunities,
         sum(won) as won,
-        sum(won_amount) as won_amount
+        {{ exact_sum('won_amount') }} as won_amount
     from in_window
     group by grouping sets ((channel), ())
 ),

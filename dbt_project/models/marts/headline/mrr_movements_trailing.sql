@@ -19,11 +19,11 @@ bridged as (
         max(month) as last_month,
         count(*) as months,
         arg_min(starting_mrr, month) as starting_mrr,
-        sum(new_mrr) as new_mrr,
-        sum(reactivation_mrr) as reactivation_mrr,
-        sum(expansion_mrr) as expansion_mrr,
-        sum(contraction_mrr) as contraction_mrr,
-        sum(churned_mrr) as churned_mrr,
+        {{ exact_sum('new_mrr') }} as new_mrr,
+        {{ exact_sum('reactivation_mrr') }} as reactivation_mrr,
+        {{ exact_sum('expansion_mrr') }} as expansion_mrr,
+        {{ exact_sum('contraction_mrr') }} as contraction_mrr,
+        {{ exact_sum('churned_mrr') }} as churned_mrr,
         arg_max(ending_mrr, month) as ending_mrr
     from latest_months
     having count(*) > 0

@@ -10,9 +10,9 @@ final as (
         funnel_stage,
         min(stage_order) as stage_order,
         cast(sum(open_opportunities) as bigint) as open_opportunities,
-        cast(sum(open_amount) as double) as open_amount,
+        {{ exact_sum('open_amount') }} as open_amount,
         cast(sum(overdue_opportunities) as bigint) as overdue_opportunities,
-        cast(sum(overdue_amount) as double) as overdue_amount
+        {{ exact_sum('overdue_amount') }} as overdue_amount
     from snapshots
     group by snapshot_date, funnel_stage
 )

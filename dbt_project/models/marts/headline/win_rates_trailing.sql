@@ -30,7 +30,7 @@ segments as (
         win_rates.segment,
         sum(win_rates.won) as won,
         sum(win_rates.lost) as lost,
-        sum(win_rates.won_amount) as won_amount
+        {{ exact_sum('win_rates.won_amount') }} as won_amount
     from win_rates
     inner join trailing_window
         on win_rates.close_month between trailing_window.first_close_month

@@ -13,9 +13,9 @@ final as (
         funnel_stage,
         min(stage_order) as stage_order,
         count(*) as open_opportunities,
-        sum(amount_reporting) as open_amount,
+        {{ exact_sum('amount_reporting') }} as open_amount,
         count(case when close_date < snapshot_date then 1 end) as overdue_opportunities,
-        sum(case when close_date < snapshot_date then amount_reporting else 0 end) as overdue_amount
+        {{ exact_sum('case when close_date < snapshot_date then amount_reporting else 0 end') }} as overdue_amount
     from states
     group by snapshot_date, segment, opportunity_type, funnel_stage
 )

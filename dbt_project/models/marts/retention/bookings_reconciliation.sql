@@ -37,7 +37,7 @@ crm_quarters as (
     select
         fiscal_quarter_start,
         count(*) as crm_new_business_deals,
-        sum(amount_reporting) as crm_new_business_arr
+        {{ exact_sum('amount_reporting') }} as crm_new_business_arr
     from crm_won
     group by fiscal_quarter_start
 ),
@@ -60,7 +60,7 @@ billing_quarters as (
         fiscal_quarter_start,
         count(distinct account_id) as billing_new_accounts,
         count(*) as billing_new_subscriptions,
-        sum(arr_reporting) as billing_new_arr
+        {{ exact_sum('arr_reporting') }} as billing_new_arr
     from billing_new
     group by fiscal_quarter_start
 ),

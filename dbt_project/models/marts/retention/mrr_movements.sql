@@ -15,12 +15,12 @@ months as (
 monthly as (
     select
         month,
-        sum(new_mrr) as new_mrr,
-        sum(reactivation_mrr) as reactivation_mrr,
-        sum(expansion_mrr) as expansion_mrr,
-        sum(contraction_mrr) as contraction_mrr,
-        sum(churned_mrr) as churned_mrr,
-        sum(mrr) as ending_mrr,
+        {{ exact_sum('new_mrr') }} as new_mrr,
+        {{ exact_sum('reactivation_mrr') }} as reactivation_mrr,
+        {{ exact_sum('expansion_mrr') }} as expansion_mrr,
+        {{ exact_sum('contraction_mrr') }} as contraction_mrr,
+        {{ exact_sum('churned_mrr') }} as churned_mrr,
+        {{ exact_sum('mrr') }} as ending_mrr,
         count(case when is_active_start then 1 end) as customers_start,
         count(case when movement_type = 'new' then 1 end) as new_customers,
         count(case when movement_type = 'reactivation' then 1 end) as reactivated_customers,

@@ -12,9 +12,9 @@ monthly as (
         expiry_month,
         count(*) as accounts_expiring,
         count(case when is_renewed then 1 end) as accounts_renewed,
-        sum(expiring_arr) as expiring_arr,
-        sum(renewed_arr) as renewed_arr,
-        sum(successor_arr) as successor_arr
+        {{ exact_sum('expiring_arr') }} as expiring_arr,
+        {{ exact_sum('renewed_arr') }} as renewed_arr,
+        {{ exact_sum('successor_arr') }} as successor_arr
     from expiries
     group by expiry_month
 ),

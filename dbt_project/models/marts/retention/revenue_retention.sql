@@ -39,10 +39,10 @@ monthly as (
     select
         month,
         count(*) as cohort_customers,
-        sum(starting_mrr) as starting_mrr,
+        {{ exact_sum('starting_mrr') }} as starting_mrr,
         count(case when current_mrr > 0 then 1 end) as retained_customers,
-        sum(least(current_mrr, starting_mrr)) as gross_retained_mrr,
-        sum(current_mrr) as net_retained_mrr
+        {{ exact_sum('least(current_mrr, starting_mrr)') }} as gross_retained_mrr,
+        {{ exact_sum('current_mrr') }} as net_retained_mrr
     from cohort_outcomes
     group by month
 ),
