@@ -237,3 +237,22 @@ def test_opportunity_snapshots_night_by_night_equal_a_full_ingest(con, tmp_path)
         ("o2", 5, dt.date(2026, 1, 31), 2),
     ]
     assert published_tables(con, OPPORTUNITIES) == full_ingest(tmp_path, OPPORTUNITIES)
+
+
+def test_a_new_last_file_supersedes_keys_and_identical_null_key_rows_of_older_files(con, tmp_path):
+    land(tmp_path, "2026-11-25.csv", [",nameless,events,2026-01-01,", "c1,A,events,2026-01-01,", "c2,B,ads,bad,"])
+    ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    land(tmp_path, "2026-11-26.csv", [",nameless,events,2026-01-01,", "c1,A2,events,2026-01-01,"])
+    ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+    older, newer = f"{FOLDER}/2026-11-25.csv", f"{FOLDER}/2026-11-26.csv"
+    assert rows(con, "SELECT campaign_id, campaign_name, _source_file FROM raw.crm__campaigns ORDER BY 2") == [
+        ("c1", "A2", newer),
+        (None, "nameless", newer),
+    ]
+    assert rows(
+        con,
+        "SELECT source_file, rows_read, rows_loaded, rows_quarantined, duplicates_dropped "
+        "FROM raw._ingest_log ORDER BY 1",
+    ) == [(older, 3, 0, 1, 2), (newer, 2, 2, 0, 0)]
+    assert published_tables(con, CAMPAIGNS) == full_ingest(tmp_path, CAMPAIGNS)

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, Entity
+from orchestration.lib.ingest.append import append_files, can_append
 from orchestration.lib.ingest.errors import SourceContractError
 from orchestration.lib.ingest.extracts import (
     INTERNAL_PREFIX,
@@ -58,6 +59,7 @@ from orchestration.lib.typing_rules import quote_identifier
 from orchestration.settings import DEFAULT_PLAUSIBLE_YEARS
 
 LOG_TABLE = "raw._ingest_log"
+SCHEMAS = ("raw", "quarantine")
 
 
 def ingest_entity(
@@ -156,9 +158,17 @@ def _ingest(
                     _store_file(con, entity, extract, prints[extract.index], rules, loaded_at)
                 stored = stored_files(con, entity, names)
                 extras = extra_columns(stored)
-                if stored:
-                    find_contested_rows(con, entity, stored, extras, work)
-                per_file, conflicts = _write(con, entity, stored, extras, work, loaded_at)
+                new = {names[i] for i in plan.to_read}
+                raw, quarantine = (f"{schema}.{quote_identifier(entity.qualified_name)}" for schema in SCHEMAS)
+                if can_append(con, entity, stored, new, extras, raw, LOG_TABLE):
+                    per_file, conflicts = append_files(
+                        con, entity, stored, new, extras, work, raw, quarantine, LOG_TABLE, loaded_at
+                    )
+                else:
+                    if stored:
+                        find_contested_rows(con, entity, stored, extras, work)
+                    per_file, conflicts = _write(con, entity, stored, extras, work, loaded_at)
+                _write_log(con, entity, per_file, loaded_at)
                 con.commit()
             except BaseException:
                 con.rollback()
@@ -265,7 +275,6 @@ def _write(
             _raw_line VARCHAR, _loaded_at TIMESTAMP)"""
     )
     con.execute(f"DELETE FROM {CONFLICTS_TABLE} WHERE entity = ?", [entity.qualified_name])
-    con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
     if not files:
         if entity in SNAPSHOT_ENTITIES:
             write_snapshots(con, entity, files, work, loaded_at)
@@ -276,7 +285,15 @@ def _write(
     if entity in SNAPSHOT_ENTITIES:
         write_snapshots(con, entity, files, work, loaded_at)
     conflicts = record_key_conflicts(con, entity, work)
-    per_file = count_rows(con, entity, files, work, raw, quarantine)
+    return count_rows(con, entity, files, work, raw, quarantine), conflicts
+
+
+def _write_log(
+    con: duckdb.DuckDBPyConnection, entity: Entity, per_file: list[FileCounts], loaded_at: dt.datetime
+) -> None:
+    con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
+    if not per_file:
+        return
     con.executemany(
         f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -292,7 +309,6 @@ def _write(
             for f in per_file
         ],
     )
-    return per_file, conflicts
 
 
 def _drop_temporary_tables(con: duckdb.DuckDBPyConnection, work: WorkTables, extracts: list[Extract]) -> None:

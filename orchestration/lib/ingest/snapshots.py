@@ -41,15 +41,18 @@ def write_snapshots(
     files: Sequence[StoredFile],
     work: WorkTables,
     loaded_at: dt.datetime,
+    append: bool = False,
 ) -> None:
     """Replace the entity's snapshots table with the versions each file holds (inside the
-    ingest's transaction: it is replaced together with `raw.<entity>`)."""
+    ingest's transaction: it is replaced together with `raw.<entity>`); with `append`,
+    add the versions of `files` to it (a file's versions depend on that file alone)."""
     table = snapshots_table(entity)
     columns = [f"{quote_identifier(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {table} ({", ".join(columns)},
-            _source_file VARCHAR, _extract_date DATE, _source_row BIGINT, _loaded_at TIMESTAMP)"""
-    )
+    if not append:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {table} ({", ".join(columns)},
+                _source_file VARCHAR, _extract_date DATE, _source_row BIGINT, _loaded_at TIMESTAMP)"""
+        )
     if not files:
         return
     dates = ", ".join(
