@@ -17,6 +17,7 @@ The modules, in the order an ingest runs them (`load` runs the others):
 - `latest_wins`: step 2, deduplication across files (the latest file wins a key);
 - `quarantine`: the rows that could not be typed or read;
 - `row_accounting`: read = loaded + quarantined + duplicates, per file, or roll back;
+- `append`: the usual night, new files sorting after every file read: steps 2-3 for them alone;
 - `load`: step 3, the transaction that stores the new files and replaces the entity's
   tables and its log rows.
 """
