@@ -39,6 +39,8 @@ PROJECT_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 import compare  # noqa: E402
+import nightly  # noqa: E402
+from compare_published import compare_files  # noqa: E402
 from measure import Measurement, run_measured  # noqa: E402
 
 from orchestration.lib.contract import DUCKDB_TYPES, SOURCE_ENTITIES, STAGE_MAPPING, Entity  # noqa: E402
@@ -248,10 +250,13 @@ def _fail(what: str, measurement: Measurement, log: Path) -> None:
     raise click.ClickException(f"{what} exited with {measurement.returncode}; last lines of {log}:\n{tail}")
 
 
-def run_pipeline(run: int, paths: dict[str, Path], env: dict[str, str]) -> Sample:
-    log = paths["logs"] / f"pipeline_{run}.log"
+def run_pipeline(
+    run: int, paths: dict[str, Path], env: dict[str, str], args: tuple[str, ...] = (), contender: str = "pipeline"
+) -> Sample:
+    log = paths["logs"] / f"{contender}_{run}.log"
     gtm = Path(sys.executable).with_name("gtm")
     command = [str(gtm), "refresh"] if gtm.exists() else [sys.executable, "-m", "orchestration.cli", "refresh"]
+    command += args
     measurement = run_measured(command, env=env, log_path=log, cwd=PROJECT_ROOT)
     if measurement.returncode != 0:
         _fail("gtm refresh", measurement, log)
@@ -260,7 +265,7 @@ def run_pipeline(run: int, paths: dict[str, Path], env: dict[str, str]) -> Sampl
     )
     phases, steps = pipeline_phases(paths["dagster_home"], run_id)
     phases["other"] = measurement.wall_s - sum(phases.values())
-    return Sample("pipeline", run, **_measured(measurement), phases=phases, note=f"run {run_id}; steps {steps}")
+    return Sample(contender, run, **_measured(measurement), phases=phases, note=f"run {run_id}; steps {steps}")
 
 
 def pipeline_phases(dagster_home: Path, run_id: str | None) -> tuple[dict[str, float], dict[str, float]]:
@@ -418,6 +423,102 @@ def bench_scale(
     }
 
 
+# -- the nightly scenario (issue 16) ------------------------------------------------------
+
+
+def bench_nightly(scale: float, runs: int, seed: int, as_of: dt.date, work: Path) -> dict[str, Any]:
+    """A warehouse holding a year of extracts gets one new extract of every entity: the
+    incremental `gtm refresh` against `gtm refresh --full`, from the same warehouse (bench/nightly.py)."""
+    root = work / f"nightly_{scale:g}"
+    paths = {
+        name: root / name for name in ("landing", "warehouse", "dagster_home", "logs", "held", "night_before")
+    }
+    click.echo(f"nightly, scale {scale:g}: demo data with a year of extracts (seed {seed}, as of {as_of})")
+    ensure_landing(paths["landing"], scale, seed, as_of)
+    files = nightly.make_history(paths["landing"], as_of)
+    for name in ("warehouse", "dagster_home", "logs", "held", "night_before"):
+        shutil.rmtree(paths[name], ignore_errors=True)
+        paths[name].mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
+    env = base_env(
+        GTM_LANDING_DIR=str(paths["landing"]),
+        GTM_WAREHOUSE_DIR=str(paths["warehouse"]),
+        GTM_AS_OF_DATE=as_of.isoformat(),
+        DAGSTER_HOME=str(paths["dagster_home"]),
+    )
+    moved = nightly.hold_back_newest(paths["landing"], paths["held"])
+    try:
+        samples = [run_pipeline(0, paths, env, contender="history")]  # the warehouse of the night before
+    finally:
+        nightly.put_back(paths["landing"], paths["held"], moved)
+    shutil.copytree(paths["warehouse"], paths["night_before"], dirs_exist_ok=True)
+    problems: list[str] = []
+    for run in range(1, runs + 1):
+        shutil.rmtree(paths["warehouse"])
+        shutil.copytree(paths["night_before"], paths["warehouse"])
+        samples.append(run_pipeline(run, paths, env, contender="incremental"))
+        incremental = root / "incremental.duckdb"
+        shutil.copy2(paths["warehouse"] / "published.duckdb", incremental)
+        samples.append(run_pipeline(run, paths, env, args=("--full",), contender="full"))
+        comparison = compare_files(incremental, paths["warehouse"] / "published.duckdb", ignore=["publication"])
+        problems += comparison.value_differences
+        for sample in samples[-2:]:
+            click.echo(
+                f"  run {run} {sample.contender:<11} {sample.wall_s:8.2f} s (cpu {sample.cpu_s:6.1f} s) "
+                + " ".join(f"{k} {v:.1f}" for k, v in sample.phases.items())
+            )
+    for problem in problems:
+        click.echo(f"  NOT EQUAL (incremental vs full): {problem}", err=True)
+    return {
+        "scale": scale,
+        "files": files,
+        "new_files": len(moved),
+        "samples": [asdict(s) for s in samples],
+        "problems": problems,
+    }
+
+
+def render_nightly(report: dict[str, Any]) -> str:
+    machine = report["machine"]
+    lines = [
+        f"# Benchmark: nightly refresh, incremental vs full — {report['date']}",
+        "",
+        f"Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB memory; "
+        f"command `{report['command']}`; load average at start {report['load_start']}, at end "
+        f"{report['load_end']}: the machine is shared, so timings are noisy (compare CPU seconds too).",
+        "",
+        "A warehouse that already holds a year of extracts (opportunities weekly, the other entities "
+        "monthly) receives the newest extract of every entity; `gtm refresh` (incremental: reads the new "
+        "files) and `gtm refresh --full` (re-reads every file) run from the same warehouse. Medians over "
+        "the runs; ingest = the ingest step (Dagster event log).",
+        "",
+        "| scale | files held | new files | incremental s | full s | incremental / full "
+        "| ingest incremental s | ingest full s | ingest incremental / full | publications equal |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in report["scales"]:
+        by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for sample in result["samples"]:
+            by[sample["contender"]].append(sample)
+        wall = {c: statistics.median(s["wall_s"] for s in by[c]) for c in ("incremental", "full")}
+        ingest = {c: statistics.median(s["phases"].get("ingest", 0.0) for s in by[c]) for c in ("incremental", "full")}
+        lines.append(
+            f"| {result['scale']:g} | {sum(result['files'].values())} | {result['new_files']} "
+            f"| {wall['incremental']:.1f} | {wall['full']:.1f} | {wall['incremental'] / wall['full']:.0%} "
+            f"| {ingest['incremental']:.1f} | {ingest['full']:.1f} | {ingest['incremental'] / ingest['full']:.0%} "
+            f"| {'yes' if not result['problems'] else 'NO: ' + '; '.join(result['problems'][:3])} |"
+        )
+    lines += ["", "Every run (run 0 is the first refresh of the year, before the new files):", "",
+              "| scale | run | refresh | wall s | CPU s | peak RSS MB | phases s |", "|---|---|---|---|---|---|---|"]
+    for result in report["scales"]:
+        for sample in result["samples"]:
+            lines.append(
+                f"| {result['scale']:g} | {sample['run']} | {sample['contender']} | {sample['wall_s']:.2f} "
+                f"| {sample['cpu_s']:.1f} | {sample['peak_rss_mb']:.0f} | {_phases(sample['phases'])} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 # -- reporting ----------------------------------------------------------------------------
 
 
@@ -560,13 +661,20 @@ def _scales(text: str) -> list[float]:
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.option("--scales", default="1,10,30", show_default=True, help="Demo-generator scales, comma-separated.")
+@click.option("--scales", default=None, help="Demo-generator scales, comma-separated [1,10,30; --nightly: 1,30].")
 @click.option("--runs", default=3, show_default=True, type=click.IntRange(1), help="Runs per contender and scale.")
 @click.option(
     "--smoke",
     is_flag=True,
     help=f"Quick check that the harness works: scale {SMOKE_SCALE}, one run, every contender and the equality "
     "check; results go to the work dir unless --results-dir is given.",
+)
+@click.option(
+    "--nightly",
+    "nightly_scenario",
+    is_flag=True,
+    help="The nightly scenario instead (issue 16): a year of extracts plus one new extract of every entity, "
+    "incremental `gtm refresh` vs `--full`; default scales 1,30. Results: <date>-nightly.md.",
 )
 @click.option("--seed", default=42, show_default=True, help="Demo-generator seed.")
 @click.option("--as-of-date", default=DEFAULT_AS_OF, show_default=True, help="Last day of the demo history.")
@@ -584,7 +692,14 @@ def _scales(text: str) -> list[float]:
     help="Where <date>.md and <date>.json are written [bench/results; with --smoke: <work-dir>/results].",
 )
 def main(
-    scales: str, runs: int, smoke: bool, seed: int, as_of_date: str, work_dir: Path, results_dir: Path | None
+    scales: str | None,
+    runs: int,
+    smoke: bool,
+    nightly_scenario: bool,
+    seed: int,
+    as_of_date: str,
+    work_dir: Path,
+    results_dir: Path | None,
 ) -> None:
     """Benchmark `gtm refresh` against bare DuckDB (the limit) and pandas. See bench/README.md.
 
@@ -592,7 +707,7 @@ def main(
     (to compare engine settings); every other GTM_* variable of the caller is ignored.
     """
     as_of = dt.date.fromisoformat(as_of_date)
-    scale_list = [SMOKE_SCALE] if smoke else _scales(scales)
+    scale_list = [SMOKE_SCALE] if smoke else _scales(scales or ("1,30" if nightly_scenario else "1,10,30"))
     runs = 1 if smoke else runs
     work_dir = work_dir.resolve()
     results_dir = (results_dir or (work_dir / "results" if smoke else BENCH_DIR / "results")).resolve()
@@ -608,6 +723,17 @@ def main(
         "load_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "scales": [],
     }
+    if nightly_scenario:
+        report["scales"] = [bench_nightly(scale, runs, seed, as_of, work_dir) for scale in scale_list]
+        report["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        results_dir.mkdir(parents=True, exist_ok=True)
+        stem = report["date"] + ("-smoke" if smoke else "") + "-nightly"
+        (results_dir / f"{stem}.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+        (results_dir / f"{stem}.md").write_text(render_nightly(report))
+        click.echo(f"results: {results_dir / f'{stem}.md'} ({time.monotonic() - started:.0f} s in all)")
+        if any(r["problems"] for r in report["scales"]):
+            raise click.ClickException("the incremental refresh published something the full one did not")
+        return
     env = base_env(GTM_AS_OF_DATE=as_of.isoformat())
     click.echo("compiling the dbt models for the limit (dbt compile)")
     models = compile_models(work_dir, Settings.from_env(env), env)

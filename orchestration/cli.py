@@ -150,10 +150,18 @@ def _remove_tree(folder: Path) -> None:
 @click.option("--landing-dir", default=None, help="Override GTM_LANDING_DIR.")
 @click.option("--warehouse-dir", default=None, help="Override GTM_WAREHOUSE_DIR.")
 @click.option("--as-of-date", default=None, help="Override GTM_AS_OF_DATE (YYYY-MM-DD).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read every extract file, not only the ones no earlier refresh read.",
+)
 def refresh_command(
-    landing_dir: str | None, warehouse_dir: str | None, as_of_date: str | None
+    landing_dir: str | None, warehouse_dir: str | None, as_of_date: str | None, full: bool
 ) -> None:
     """Run the nightly_refresh job now, in this process: ingest, dbt build, checks, publish.
+
+    The ingest reads only the extract files no earlier refresh read (a changed or
+    deleted file makes its entity re-read in full); --full re-reads every file.
 
     Exits 1, naming the failing step, whenever nothing was published, and 3 at once,
     naming the running refresh, when another refresh holds the warehouse.
@@ -161,10 +169,10 @@ def refresh_command(
     settings = _apply_overrides(
         landing_dir=landing_dir, warehouse_dir=warehouse_dir, as_of_date=as_of_date
     )
-    sys.exit(_refresh(settings))
+    sys.exit(_refresh(settings, full=full))
 
 
-def _refresh(settings: Settings) -> int:
+def _refresh(settings: Settings, full: bool = False) -> int:
     from orchestration.lib.warehouse import RefreshAlreadyRunning, new_run_id, refresh_lock
 
     # Taken before anything is printed: a refresh turned away says only
@@ -172,18 +180,18 @@ def _refresh(settings: Settings) -> int:
     run_id = new_run_id()
     try:
         with refresh_lock(settings.lock_path, run_id=run_id):
-            return _run_refresh(settings, run_id)
+            return _run_refresh(settings, run_id, full)
     except RefreshAlreadyRunning as error:
         click.echo(f"Error: {error}", err=True)
         return REFRESH_ALREADY_RUNNING
 
 
-def _run_refresh(settings: Settings, run_id: str) -> int:
+def _run_refresh(settings: Settings, run_id: str, full: bool = False) -> int:
     from orchestration.lib.refresh import run_refresh
 
     _ensure_dagster_home()
     click.echo(f"Refreshing as of {settings.as_of_date} from {settings.landing_dir}")
-    outcome = run_refresh(settings, run_id=run_id)
+    outcome = run_refresh(settings, run_id=run_id, full=full)
     click.echo("")
     click.echo(outcome.summary())
     return 0 if outcome.published else 1

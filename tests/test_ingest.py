@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import tempfile
@@ -16,6 +17,7 @@ from orchestration.lib.ingest import (
     IngestResult,
     RowAccountingError,
     SourceContractError,
+    append,
     ingest_entity,
     ingest_file_entity,
     load,
@@ -779,10 +781,16 @@ def test_an_accounting_mismatch_raises_and_changes_nothing(con, tmp_path, monkey
     ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
     monkeypatch.setattr(load, "write_raw_rows", lambda *args: None)  # a bug losing rows
-    with pytest.raises(RowAccountingError, match=r"^crm/campaigns/a.csv: 1 rows read but 0 load"):
+    monkeypatch.setattr(append, "write_raw_rows", lambda *args: None)  # b.csv sorts last: appended
+    with pytest.raises(RowAccountingError, match=r"^crm/campaigns/b.csv: 1 rows read but 0 load"):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
     assert rows(con, "select source_file from raw._ingest_log") == [("crm/campaigns/a.csv",)]
+    # and recomputed in full: a late file sorting first
+    land(tmp_path, "crm/campaigns", "0.csv", f"{CAMPAIGN_HEADER}\nc0,Z,events,2026-01-01,\n")
+    with pytest.raises(RowAccountingError, match=r"^crm/campaigns/0.csv: 1 rows read but 0 load"):
+        ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
 
 
 def test_running_twice_gives_the_same_tables(con, tmp_path):
@@ -803,7 +811,9 @@ def test_running_twice_gives_the_same_tables(con, tmp_path):
     before = {t: rows(con, f"select * from {t}") for t in tables}
     con.execute("SET preserve_insertion_order = false")  # restored after the ingest
     second = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
-    assert second == first
+    assert (first.files_read, first.files_skipped) == (("crm/campaigns/2026-11-25.csv", "crm/campaigns/2026-11-26.csv"), 0)
+    assert (second.files_read, second.files_skipped) == ((), 2)  # nothing new: both files skipped
+    assert dataclasses.replace(second, files_read=first.files_read, files_skipped=0) == first
     assert {t: rows(con, f"select * from {t}") for t in tables} == before
     assert rows(con, "select current_setting('preserve_insertion_order')") == [(False,)]
     assert counts(first) == (4, 3, 1, 0, 1)

@@ -39,6 +39,9 @@ class RefreshOutcome:
     source_rows: list[tuple[str, int, int]] = field(default_factory=list)
     most_keys_from: dict[str, tuple[str, int]] = field(default_factory=dict)  # entity -> (file, keys won)
     ingest_warnings: list[str] = field(default_factory=list)  # e.g. an extract whose name is not a date
+    files_read: int = 0  # extract files this run read
+    files_skipped: int = 0  # extract files unchanged since an earlier run read them
+    rereads: list[str] = field(default_factory=list)  # "entity: why every file of it was re-read"
     tables: list[str] = field(default_factory=list)
     data_docs: Path | None = None  # this run's validation report (Great Expectations Data Docs)
     alert: str | None = None  # what became of the alert sent when nothing was published
@@ -54,6 +57,12 @@ class RefreshOutcome:
                     file, keys = self.most_keys_from[entity]
                     line += f"   {file} ({keys:,})"
                 lines.append(line)
+        if self.files_read or self.files_skipped:
+            lines.append(
+                f"Extract files: {self.files_read:,} read, {self.files_skipped:,} skipped "
+                "(unchanged since an earlier refresh read them)"
+            )
+        lines.extend(f"Re-read in full: {reread}" for reread in self.rereads)
         lines.extend(f"Warning: {warning}" for warning in self.ingest_warnings)
         lines.extend(f"Warning: {check}" for check in self.warned_checks)
         lines.extend(f"Check failed: {check}" for check in self.failed_checks)
@@ -78,14 +87,20 @@ class RefreshOutcome:
 
 
 def run_refresh(
-    settings: Settings, instance: dg.DagsterInstance | None = None, run_id: str | None = None
+    settings: Settings,
+    instance: dg.DagsterInstance | None = None,
+    run_id: str | None = None,
+    full: bool = False,
 ) -> RefreshOutcome:
     """Run the job under the warehouse's refresh lock, and say what happened.
+
+    The ingest reads only the extract files no earlier run read; with `full`, every file.
 
     Raises `RefreshAlreadyRunning` before anything runs when another refresh holds the
     lock; the outcome (rows per source included) is read while this one still holds it.
     """
     from orchestration.definitions import defs
+    from orchestration.defs.ingest.assets import FULL_INGEST_TAG
 
     run_id = run_id or new_run_id()
     with refresh_lock(settings.lock_path, run_id=run_id):
@@ -96,7 +111,8 @@ def run_refresh(
             run_id=run_id,
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
-            tags={alerts.ALERTED_BY_TAG: "cli"},  # alerted below, not by the failure sensor
+            # alerted below, not by the failure sensor
+            tags={alerts.ALERTED_BY_TAG: "cli", **({FULL_INGEST_TAG: "true"} if full else {})},
         )
         outcome = RefreshOutcome(
             run_id=result.run_id,
@@ -178,6 +194,12 @@ def _read_ingest(event: dg.DagsterEvent, outcome: RefreshOutcome) -> None:
     if most:
         outcome.most_keys_from[entity] = (most["file"], most["keys"])
     outcome.ingest_warnings.extend(metadata["warnings"].value if "warnings" in metadata else [])
+    if "files_read" in metadata:
+        outcome.files_read += metadata["files_read"].value
+        outcome.files_skipped += metadata["files_skipped"].value
+    reread = metadata["reread"].value if "reread" in metadata else {}
+    if reread:
+        outcome.rereads.append(f"{entity}: {reread['reason']}")
 
 
 def _read_events(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> None:

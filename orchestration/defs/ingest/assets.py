@@ -22,24 +22,30 @@ from orchestration.lib.ingest import (
     ingest_entity,
     ingest_file_entity,
 )
+from orchestration.lib.ingest.file_store import record_run
 from orchestration.lib.publish import utc_now
 from orchestration.settings import Settings
 
 # The step's name. `raw__` is how the progress lines and the benchmark recognise an
 # ingest step (lib/progress.py, bench/run.py).
 INGEST_STEP = "raw__sources"
+# A run with this tag set to "true" re-reads every extract file (`gtm refresh --full`);
+# otherwise only the files not read before are read (lib/ingest/file_store.py).
+FULL_INGEST_TAG = "gtm/full_ingest"
 
-Ingest = Callable[[duckdb.DuckDBPyConnection, Settings], IngestResult]
+Ingest = Callable[[duckdb.DuckDBPyConnection, Settings, bool], IngestResult]
 
 
 def _from_landing(entity: Entity) -> Ingest:
-    return lambda con, settings: ingest_entity(
-        con, entity, settings.landing_dir, utc_now(), settings.plausible_years
+    return lambda con, settings, full: ingest_entity(
+        con, entity, settings.landing_dir, utc_now(), settings.plausible_years, full=full
     )
 
 
-def _from_stage_mapping_setting(con: duckdb.DuckDBPyConnection, settings: Settings) -> IngestResult:
-    return ingest_file_entity(con, STAGE_MAPPING, [settings.stage_mapping], utc_now(), settings.plausible_years)
+def _from_stage_mapping_setting(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool) -> IngestResult:
+    return ingest_file_entity(
+        con, STAGE_MAPPING, [settings.stage_mapping], utc_now(), settings.plausible_years, full=full
+    )
 
 
 def _spec(entity: Entity, description: str) -> dg.AssetSpec:
@@ -83,6 +89,9 @@ def _materialize_result(key: dg.AssetKey, result: IngestResult) -> dg.Materializ
             "warnings": dg.MetadataValue.json(list(result.warnings)),
             "most_keys_from": dg.MetadataValue.json(most_keys_from),
             "files": dg.MetadataValue.json(list(result.files)),
+            "files_read": len(result.files_read),
+            "files_skipped": result.files_skipped,
+            "reread": dg.MetadataValue.json({"reason": result.reread} if result.reread else {}),
             "rows_read": result.rows_read,
             "rows_loaded": result.rows_loaded,
             "rows_quarantined": result.rows_quarantined,
@@ -97,8 +106,11 @@ def _log_result(context: dg.AssetExecutionContext, result: IngestResult) -> None
     context.log.info(
         f"{result.entity}: {result.rows_read} rows read from {len(result.files)} file(s): "
         f"{result.rows_loaded} loaded, {result.rows_quarantined} quarantined, "
-        f"{result.duplicates_dropped} duplicates dropped"
+        f"{result.duplicates_dropped} duplicates dropped; "
+        f"{len(result.files_read)} file(s) read, {result.files_skipped} unchanged file(s) skipped"
     )
+    if result.reread:
+        context.log.warning(f"{result.entity}: every file re-read: {result.reread}")
     for warning in result.warnings:
         context.log.warning(warning)
 
@@ -112,17 +124,19 @@ def ingest_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     entity that could not be.
     """
     failures: list[str] = []
+    full = context.run.tags.get(FULL_INGEST_TAG) == "true"
     with warehouse.work_db() as con:
         for key, (entity, ingest) in _INGESTS.items():
             if key not in context.selected_asset_keys:
                 continue
             try:
-                result = ingest(con, warehouse.settings)
+                result = ingest(con, warehouse.settings, full)
             except (SourceContractError, RowAccountingError) as error:
                 context.log.error(f"{entity.qualified_name}: {error}")
                 failures.append(f"{entity.qualified_name}: {error}")
                 continue
             _log_result(context, result)
+            record_run(con, context.run_id, result, utc_now())
             yield _materialize_result(key, result)
     if failures:
         raise dg.Failure(description="Ingest failed for " + "; ".join(failures))

@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration.defs.dbt.assets import gtm_dbt_models
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.contract import SOURCE_ENTITIES
+from orchestration.lib.ingest.file_store import files_of_run
 from orchestration.lib.publish import publish, utc_now
 from orchestration.lib.quality.gate import expectation_counts
 from orchestration.lib.report import render_after_publish
@@ -20,6 +21,13 @@ def check_counts(warehouse: WarehouseResource, run_id: str) -> dict[str, int]:
     suites and every dbt test, all recorded in audit.check_results."""
     counts = expectation_counts(warehouse.settings.work_db_path, run_id)
     return {f"checks_{k}": counts[k] for k in ("passed", "warned", "failed")}
+
+
+def files_read_and_skipped(warehouse: WarehouseResource, run_id: str) -> dict[str, int]:
+    """Extract files this run's ingest read, and the ones it skipped as read by an earlier run."""
+    with warehouse.work_db(read_only=True) as con:
+        read, skipped = files_of_run(con, run_id)
+    return {"files_read": read, "files_skipped": skipped}
 
 
 def source_row_counts(warehouse: WarehouseResource) -> dict[str, int]:
@@ -60,6 +68,7 @@ def published_warehouse(
         "run_id": context.run_id,
         "reporting_currency": settings.reporting_currency,
         **source_row_counts(warehouse),
+        **files_read_and_skipped(warehouse, context.run_id),
         **check_counts(warehouse, context.run.run_id),
     }
     result = publish(
@@ -76,6 +85,6 @@ def published_warehouse(
             **({"report": dg.MetadataValue.path(str(report.path))} if report else {}),
             "tables": dg.MetadataValue.json(list(result.tables)),
             "publications": result.publications,
-            **{k: v for k, v in record.items() if k.startswith(("checks_", "rows_"))},
+            **{k: v for k, v in record.items() if k.startswith(("checks_", "rows_", "files_"))},
         }
     )

@@ -16,6 +16,7 @@ import codecs
 import csv
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,7 @@ import duckdb
 from orchestration.lib.contract import Entity
 from orchestration.lib.ingest.csv_records import LongRecord
 from orchestration.lib.ingest.errors import SourceContractError
+from orchestration.lib.ingest.file_store import StoredFile
 from orchestration.lib.typing_rules import quote_identifier, quote_literal
 
 EXTRACT_SUFFIXES: dict[str, Literal["csv", "parquet"]] = {".csv": "csv", ".parquet": "parquet"}
@@ -284,11 +286,11 @@ def open_extract(con: duckdb.DuckDBPyConnection, entity: Entity, index: int, pat
     return Extract(index, path, name, format_, columns, file_columns, extras, table, rejects, scans)
 
 
-def extra_columns(entity: Entity, extracts: list[Extract]) -> list[str]:
-    """Columns not in the contract, in order of first appearance over the files."""
+def extra_columns(files: Sequence[StoredFile]) -> list[str]:
+    """Columns not in the contract, in order of first appearance over the files (in read order)."""
     extras: list[str] = []
-    for extract in extracts:
-        extras += [name for name in extract.extras if name not in extras]
+    for file in files:
+        extras += [name for name in file.extras if name not in extras]
     return extras
 
 

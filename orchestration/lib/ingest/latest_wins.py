@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import duckdb
 
 from orchestration.lib.contract import Entity
-from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, Extract
-from orchestration.lib.typing_rules import quote_identifier, quote_literal
+from orchestration.lib.ingest.extracts import INTERNAL_PREFIX
+from orchestration.lib.ingest.file_store import StoredFile, read_order_sql, valid_table
+from orchestration.lib.typing_rules import quote_identifier
 
 CONFLICTS_TABLE = "raw._key_conflicts"
 
@@ -50,19 +51,13 @@ def value_columns(entity: Entity, extras: list[str]) -> list[str]:
     return [*entity.column_names, *extras]
 
 
-def _valid_rows_sql(entity: Entity, extracts: list[Extract], extras: list[str]) -> str:
-    """All rows of all files that were typed without failure, with their provenance."""
-    parts = []
-    for e in extracts:
-        values = [quote_identifier(n) for n in entity.column_names] + [
-            f"{e.slot('v', n) if n in e.columns else 'NULL::VARCHAR'} AS {quote_identifier(n)}" for n in extras
-        ]
-        parts.append(
-            f"SELECT {e.index} AS {INTERNAL_PREFIX}fi, {quote_literal(e.name)} AS _source_file, "
-            f"{e.row_number_sql} AS _source_row, {', '.join(values)} "
-            f"FROM {e.table} WHERE {INTERNAL_PREFIX}reason IS NULL"
-        )
-    return "\nUNION ALL\n".join(parts)
+def _valid_rows_sql(entity: Entity, files: Sequence[StoredFile], extras: list[str]) -> str:
+    """All stored rows of the files that were typed without failure, with their provenance
+    and their file's place in the read order."""
+    values = ", ".join(f"s.{quote_identifier(n)}" for n in value_columns(entity, extras))
+    return f"""
+        SELECT read_order.fi AS {INTERNAL_PREFIX}fi, s._source_file, s._source_row, {values}
+        FROM {valid_table(entity)} AS s JOIN {read_order_sql(files)} ON s._source_file = read_order.name"""
 
 
 def key_match(left: str, right: str, key: Sequence[str]) -> str:
@@ -77,7 +72,7 @@ def key_is_null(entity: Entity, alias: str = "") -> str:
 def find_contested_rows(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    extracts: list[Extract],
+    files: Sequence[StoredFile],
     extras: list[str],
     work: WorkTables,
 ) -> None:
@@ -99,8 +94,8 @@ def find_contested_rows(
     key_cols = ", ".join(quote_identifier(k) for k in entity.key)
     values = [quote_identifier(n) for n in value_columns(entity, extras)]
     fi, win_fi, repeated = (f"{INTERNAL_PREFIX}{c}" for c in ("fi", "win_fi", "repeated"))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {work.valid} AS {_valid_rows_sql(entity, extracts, extras)}")
-    if len(extracts) == 1:
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {work.valid} AS {_valid_rows_sql(entity, files, extras)}")
+    if len(files) == 1:
         per_key = f"""
             SELECT {key_cols}, max({fi}) AS {win_fi}, true AS {repeated}
             FROM {work.valid} WHERE NOT {key_is_null(entity)}

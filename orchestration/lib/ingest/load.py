@@ -1,8 +1,10 @@
 """One entity's ingest from start to end, and the transaction that writes its tables.
 
-In one transaction: `raw.<entity>`, `quarantine.<entity>`, this entity's rows of
+In one transaction: the files not read before are read into the store (`file_store`),
+and from the store `raw.<entity>`, `quarantine.<entity>`, this entity's rows of
 `raw._key_conflicts` and `raw._ingest_log` are replaced, and the row accounting is
-checked; a mismatch rolls everything back. Temporary tables live only during the call.
+checked; a mismatch or a file that cannot be read rolls everything back (the store
+included). Temporary tables live only during the call.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, Entity
+from orchestration.lib.ingest.append import append_files, can_append
 from orchestration.lib.ingest.errors import SourceContractError
 from orchestration.lib.ingest.extracts import (
+    INTERNAL_PREFIX,
     Extract,
     check_link,
     drop_rejects_tables,
@@ -26,6 +30,19 @@ from orchestration.lib.ingest.extracts import (
     open_extract,
     undated_name_warning,
 )
+from orchestration.lib.ingest.file_store import (
+    Fingerprint,
+    StoredFile,
+    add_extra_columns,
+    create_store,
+    fingerprint,
+    forget_entity,
+    plan_reads,
+    read_rules,
+    record_file,
+    stored_files,
+    valid_table,
+)
 from orchestration.lib.ingest.latest_wins import (
     CONFLICTS_TABLE,
     WorkTables,
@@ -33,7 +50,7 @@ from orchestration.lib.ingest.latest_wins import (
     record_key_conflicts,
     write_raw_rows,
 )
-from orchestration.lib.ingest.quarantine import write_quarantined_rows
+from orchestration.lib.ingest.quarantine import store_quarantined_rows, write_quarantined_rows
 from orchestration.lib.ingest.results import FileCounts, IngestResult
 from orchestration.lib.ingest.row_accounting import count_rows
 from orchestration.lib.ingest.snapshots import SNAPSHOT_ENTITIES, write_snapshots
@@ -42,6 +59,7 @@ from orchestration.lib.typing_rules import quote_identifier
 from orchestration.settings import DEFAULT_PLAUSIBLE_YEARS
 
 LOG_TABLE = "raw._ingest_log"
+SCHEMAS = ("raw", "quarantine")
 
 
 def ingest_entity(
@@ -50,6 +68,7 @@ def ingest_entity(
     landing_dir: Path,
     loaded_at: dt.datetime,
     years: tuple[int, int] = DEFAULT_PLAUSIBLE_YEARS,
+    full: bool = False,
 ) -> IngestResult:
     """(Re)build `raw.<entity>` and `quarantine.<entity>` from `landing_dir/<source>/<entity>/`.
 
@@ -59,20 +78,22 @@ def ingest_entity(
     folder, a required folder without extract files, a file without a required column
     and a file that cannot be read. A date or timestamp outside `years` (setting
     plausible_years) is quarantined.
+
+    Only files not read before are read (`file_store`); with `full`, every file is.
     """
     folder = Path(landing_dir) / entity.source / entity.name
     if folder.is_symlink():
         check_link(folder, Path(landing_dir))
     if not folder.is_dir():
         if entity.optional:
-            return _ingest(con, entity, [], loaded_at, years)
+            return _ingest(con, entity, [], loaded_at, years, full=full)
         raise SourceContractError(f"{entity.folder}: required folder {folder} is missing")
     files = extract_files(folder, Path(landing_dir))
     if not files and not entity.optional:
         raise SourceContractError(f"{entity.folder}: folder {folder} holds no extract file (*.csv or *.parquet)")
     named = [(path, f"{entity.folder}/{path.name}") for path in files]
     warnings = tuple(undated_name_warning(entity, path) for path in files if not is_dated(path.name))
-    return _ingest(con, entity, named, loaded_at, years, warnings)
+    return _ingest(con, entity, named, loaded_at, years, warnings, full)
 
 
 def ingest_file_entity(
@@ -81,6 +102,7 @@ def ingest_file_entity(
     files: Sequence[Path],
     loaded_at: dt.datetime,
     years: tuple[int, int] = DEFAULT_PLAUSIBLE_YEARS,
+    full: bool = False,
 ) -> IngestResult:
     """Like `ingest_entity`, for files named directly (the stage mapping CSV).
 
@@ -96,7 +118,7 @@ def ingest_file_entity(
     names = [p.name for p in paths]
     if len(set(names)) < len(names):  # same name in different folders: the whole path
         names = [str(p) for p in paths]
-    return _ingest(con, entity, list(zip(paths, names, strict=True)), loaded_at, years)
+    return _ingest(con, entity, list(zip(paths, names, strict=True)), loaded_at, years, full=full)
 
 
 def _ingest(
@@ -106,25 +128,47 @@ def _ingest(
     loaded_at: dt.datetime,
     years: tuple[int, int],
     warnings: tuple[str, ...] = (),
+    full: bool = False,
 ) -> IngestResult:
-    """Steps 1-3 (package docstring); temporary tables are dropped in any case."""
+    """Steps 1-3 (package docstring) in one transaction; temporary tables are dropped in any case."""
     loaded_at = _naive_utc(loaded_at)
     con.execute("SET TimeZone = 'UTC'")
     _create_shared_tables(con)
-    extracts: list[Extract] = []
+    create_store(con, entity)
+    names = [name for _, name in files]
+    rules = read_rules(entity, years)
+    prints = [fingerprint(path) for path, _ in files]
+    plan = plan_reads(con, entity, names, prints, rules, full)
     work = WorkTables(entity)
+    extracts: list[Extract] = []
     try:
         # also keeps raw in (file, row) order
         with _insertion_order_preserved(con):
-            for index, (path, name) in enumerate(files):
+            # Read before the transaction: CSV row numbers are the temporary table's rowid,
+            # which is not a row number for rows a transaction has not committed yet.
+            for index in plan.to_read:
+                path, name = files[index]
                 extracts.append(open_extract(con, entity, index, path, name))  # dropped in any case
                 extracts[-1] = load_typed_rows(con, entity, extracts[-1], years)
-            extras = extra_columns(entity, extracts)
-            if extracts:
-                find_contested_rows(con, entity, extracts, extras, work)
             con.begin()
             try:
-                per_file, conflicts = _write(con, entity, extracts, extras, work, loaded_at)
+                if not plan.skipped:
+                    forget_entity(con, entity)
+                for extract in extracts:
+                    _store_file(con, entity, extract, prints[extract.index], rules, loaded_at)
+                stored = stored_files(con, entity, names)
+                extras = extra_columns(stored)
+                new = {names[i] for i in plan.to_read}
+                raw, quarantine = (f"{schema}.{quote_identifier(entity.qualified_name)}" for schema in SCHEMAS)
+                if can_append(con, entity, stored, new, extras, raw, LOG_TABLE):
+                    per_file, conflicts = append_files(
+                        con, entity, stored, new, extras, work, raw, quarantine, LOG_TABLE, loaded_at
+                    )
+                else:
+                    if stored:
+                        find_contested_rows(con, entity, stored, extras, work)
+                    per_file, conflicts = _write(con, entity, stored, extras, work, loaded_at)
+                _write_log(con, entity, per_file, loaded_at)
                 con.commit()
             except BaseException:
                 con.rollback()
@@ -133,7 +177,7 @@ def _ingest(
         _drop_temporary_tables(con, work, extracts)
     return IngestResult(
         entity=entity.qualified_name,
-        files=tuple(e.name for e in extracts),
+        files=tuple(names),
         rows_read=sum(f.rows_read for f in per_file),
         rows_loaded=sum(f.rows_loaded for f in per_file),
         rows_quarantined=sum(f.rows_quarantined for f in per_file),
@@ -141,7 +185,37 @@ def _ingest(
         key_conflicts=conflicts,
         per_file=tuple(per_file),
         warnings=warnings,
+        files_read=tuple(names[i] for i in plan.to_read),
+        files_skipped=plan.skipped,
+        reread=plan.reread,
     )
+
+
+def _store_file(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    extract: Extract,
+    print_: Fingerprint,
+    rules: str,
+    read_at: dt.datetime,
+) -> None:
+    """A file's typed rows and quarantined rows into the store, with its fingerprint."""
+    add_extra_columns(con, entity, extract.extras)
+    columns = [quote_identifier(n) for n in entity.column_names] + [
+        f"{extract.slot('v', n)} AS {quote_identifier(n)}" for n in extract.extras
+    ]
+    con.execute(
+        f"""INSERT INTO {valid_table(entity)} BY NAME
+            SELECT ? AS _source_file, {extract.row_number_sql} AS _source_row, {", ".join(columns)}
+            FROM {extract.table} WHERE {INTERNAL_PREFIX}reason IS NULL""",
+        [extract.name],
+    )
+    store_quarantined_rows(con, entity, extract)
+    # a CSV file's records as counted without the reader (csv_records)
+    rows_read = extract.records
+    if rows_read is None:
+        rows_read = con.execute(f"SELECT count(*) FROM {extract.table}").fetchone()[0]
+    record_file(con, entity, extract.name, print_, rows_read, extract.extras, rules, read_at)
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
@@ -181,7 +255,7 @@ def _create_shared_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _write(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    extracts: list[Extract],
+    files: list[StoredFile],
     extras: list[str],
     work: WorkTables,
     loaded_at: dt.datetime,
@@ -201,19 +275,25 @@ def _write(
             _raw_line VARCHAR, _loaded_at TIMESTAMP)"""
     )
     con.execute(f"DELETE FROM {CONFLICTS_TABLE} WHERE entity = ?", [entity.qualified_name])
-    con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
-    if not extracts:
+    if not files:
         if entity in SNAPSHOT_ENTITIES:
-            write_snapshots(con, entity, extracts, work, loaded_at)
+            write_snapshots(con, entity, files, work, loaded_at)
         return [], 0
 
-    for extract in extracts:
-        write_quarantined_rows(con, entity, extract, quarantine, loaded_at)
+    write_quarantined_rows(con, entity, files, extras, quarantine, loaded_at)
     write_raw_rows(con, entity, extras, work, raw, loaded_at)
     if entity in SNAPSHOT_ENTITIES:
-        write_snapshots(con, entity, extracts, work, loaded_at)
+        write_snapshots(con, entity, files, work, loaded_at)
     conflicts = record_key_conflicts(con, entity, work)
-    per_file = count_rows(con, entity, extracts, work, raw, quarantine)
+    return count_rows(con, entity, files, work, raw, quarantine), conflicts
+
+
+def _write_log(
+    con: duckdb.DuckDBPyConnection, entity: Entity, per_file: list[FileCounts], loaded_at: dt.datetime
+) -> None:
+    con.execute(f"DELETE FROM {LOG_TABLE} WHERE entity = ?", [entity.qualified_name])
+    if not per_file:
+        return
     con.executemany(
         f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -229,7 +309,6 @@ def _write(
             for f in per_file
         ],
     )
-    return per_file, conflicts
 
 
 def _drop_temporary_tables(con: duckdb.DuckDBPyConnection, work: WorkTables, extracts: list[Extract]) -> None:

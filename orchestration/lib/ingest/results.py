@@ -29,6 +29,9 @@ class IngestResult:
     key_conflicts: int  # (key, file) pairs where one file holds a key with different values
     per_file: tuple[FileCounts, ...] = ()
     warnings: tuple[str, ...] = ()  # files read, but perhaps in the wrong order (undated names)
+    files_read: tuple[str, ...] = ()  # files this ingest read (the others were read before)
+    files_skipped: int = 0  # files unchanged since an earlier ingest read them
+    reread: str | None = None  # why every file was read again, if it was
 
     @property
     def most_keys_from(self) -> FileCounts | None:

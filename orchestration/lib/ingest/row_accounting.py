@@ -6,11 +6,14 @@ Rows read include the lines the CSV reader rejected; a mismatch raises
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from orchestration.lib.contract import Entity
 from orchestration.lib.ingest.errors import RowAccountingError
-from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, Extract
+from orchestration.lib.ingest.extracts import INTERNAL_PREFIX
+from orchestration.lib.ingest.file_store import StoredFile
 from orchestration.lib.ingest.latest_wins import WorkTables, key_match
 from orchestration.lib.ingest.results import FileCounts
 
@@ -18,14 +21,15 @@ from orchestration.lib.ingest.results import FileCounts
 def count_rows(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    extracts: list[Extract],
+    files: Sequence[StoredFile],
     work: WorkTables,
     raw: str,
     quarantine: str,
 ) -> list[FileCounts]:
     """Count each term of the accounting from where the rows ended up, and check it.
 
-    rows read (the typed table and the lines the CSV reader rejected), loaded (raw),
+    rows read (counted when the file was read: its typed rows and the lines the CSV
+    reader rejected), loaded (raw),
     quarantined (quarantine) and duplicates (identical copies + versions superseded by a
     later file) are counted independently, so a row lost or doubled by a bug makes the
     identity fail.
@@ -48,12 +52,10 @@ def count_rows(
         ).fetchall()
     )
     per_file = []
-    for e in extracts:
-        # a CSV file's records as counted without the reader (csv_records)
-        read = e.records if e.records is not None else con.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0]
+    for e in files:
         counts = FileCounts(
             source_file=e.name,
-            rows_read=read,
+            rows_read=e.rows_read,
             rows_loaded=loaded.get(e.name, 0),
             rows_quarantined=quarantined.get(e.name, 0),
             duplicates_dropped=int(duplicates.get(e.index, 0)),

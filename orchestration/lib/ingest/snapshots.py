@@ -11,11 +11,13 @@ not begin with an ISO date: the metric decides what such a file's date is).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 
 from orchestration.lib.contract import DUCKDB_TYPES, OPPORTUNITIES, Entity
-from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, Extract, is_dated
+from orchestration.lib.ingest.extracts import INTERNAL_PREFIX, is_dated
+from orchestration.lib.ingest.file_store import StoredFile
 from orchestration.lib.ingest.latest_wins import WorkTables, key_is_null
 from orchestration.lib.typing_rules import quote_identifier
 
@@ -43,21 +45,24 @@ def extract_date(name: str) -> dt.date | None:
 def write_snapshots(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    extracts: list[Extract],
+    files: Sequence[StoredFile],
     work: WorkTables,
     loaded_at: dt.datetime,
+    append: bool = False,
 ) -> None:
     """Replace the entity's snapshots table with the versions each file holds (inside the
-    ingest's transaction: it is replaced together with `raw.<entity>`)."""
+    ingest's transaction: it is replaced together with `raw.<entity>`); with `append`,
+    add the versions of `files` to it (a file's versions depend on that file alone)."""
     table = snapshots_table(entity)
     columns = [f"{quote_identifier(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
-    columns += [f"{name} {sql_type}" for name, sql_type in SNAPSHOT_COLUMNS]
-    con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(columns)})")
-    if not extracts:
+    if not append:
+        columns += [f"{name} {sql_type}" for name, sql_type in SNAPSHOT_COLUMNS]
+        con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(columns)})")
+    if not files:
         return
     dates = ", ".join(
         f"({e.index}, DATE '{d.isoformat()}')" if (d := extract_date(e.name)) else f"({e.index}, NULL::DATE)"
-        for e in extracts
+        for e in files
     )
     values = ", ".join(quote_identifier(n) for n in entity.column_names)
     fi = f"{INTERNAL_PREFIX}fi"
