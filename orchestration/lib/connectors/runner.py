@@ -64,7 +64,11 @@ def pull(connector: Connector, settings: Settings, full: bool = False, now: dt.d
     except PullError as error:
         raise PullError(error.source, redact(error.where, secrets), redact(error.reason, secrets)) from None
     now = now or dt.datetime.now(dt.UTC)
-    report = PullReport(connector.name, notes=[*extraction.notes, *(summary() for summary in extraction.summaries)])
+    notes = list(extraction.notes)
+    for summary in extraction.summaries:
+        lines = summary()
+        notes.extend([lines] if isinstance(lines, str) else lines)
+    report = PullReport(connector.name, notes=notes)
     for table_dir in sorted(p for p in staging.iterdir() if p.is_dir()) if staging.exists() else []:
         entity = ENTITIES_BY_NAME[table_dir.name]
         parts = sorted(table_dir.glob("*.parquet"))
