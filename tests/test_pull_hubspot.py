@@ -39,7 +39,11 @@ def portal() -> FakeHubSpot:
         hubspot_pipeline(
             "2001",
             "Renewals",
-            [("2001-1", "Qualification", "open"), ("2001-3", "Renewal Review", "open"), ("2001-2", "Closed Won", "won")],
+            [
+                ("2001-1", "Qualification", "open"),
+                ("2001-3", "Renewal Review", "open"),
+                ("2001-2", "Closed Won", "won"),
+            ],
         ),
     ]
     hub.add("companies", "1", t("2026-01-02"), name="Acme", industry="COMPUTER_SOFTWARE", country="DE")

@@ -138,12 +138,16 @@ class FakeHubSpot(FakeServer):
     # answers
     def handle(self, method, path, query, body, headers) -> Response:
         if headers.get("Authorization") != f"Bearer {self.token}":
-            return 401, {}, {
-                "status": "error",
-                "message": "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
-                "correlationId": "0c2f8b5e-0000-4000-8000-000000000000",
-                "category": "INVALID_AUTHENTICATION",
-            }
+            return (
+                401,
+                {},
+                {
+                    "status": "error",
+                    "message": "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
+                    "correlationId": "0c2f8b5e-0000-4000-8000-000000000000",
+                    "category": "INVALID_AUTHENTICATION",
+                },
+            )
         if match := re.fullmatch(r"/crm/v3/objects/(\w+)/search", path):
             return self._search(match.group(1), body)
         if path == "/crm/v3/objects/deals/batch/read":
@@ -157,11 +161,15 @@ class FakeHubSpot(FakeServer):
             return 200, {}, {"results": self.pipelines}
         if path == "/marketing/v3/campaigns":
             if self.campaigns is None:
-                return 403, {}, {
-                    "status": "error",
-                    "message": "This app hasn't been granted all required scopes to make this call.",
-                    "category": "MISSING_SCOPES",
-                }
+                return (
+                    403,
+                    {},
+                    {
+                        "status": "error",
+                        "message": "This app hasn't been granted all required scopes to make this call.",
+                        "category": "MISSING_SCOPES",
+                    },
+                )
             return self._list(self.campaigns, query)
         return 404, {}, {"status": "error", "message": f"Unknown path {path}", "category": "OBJECT_NOT_FOUND"}
 
@@ -189,11 +197,15 @@ class FakeHubSpot(FakeServer):
         after = int(body.get("after") or 0)
         limit = min(int(body.get("limit") or 10), 200)
         if after >= SEARCH_CAP:
-            return 400, {}, {
-                "status": "error",
-                "message": "Invalid input JSON : Cannot page beyond 10000 results",
-                "category": "VALIDATION_ERROR",
-            }
+            return (
+                400,
+                {},
+                {
+                    "status": "error",
+                    "message": "Invalid input JSON : Cannot page beyond 10000 results",
+                    "category": "VALIDATION_ERROR",
+                },
+            )
         chosen = matching[after : after + limit]
         wanted = set(body.get("properties") or [])
         results = []
@@ -213,7 +225,9 @@ class FakeHubSpot(FakeServer):
             if record is None:
                 continue
             properties = {k: record["properties"].get(k) for k in body.get("properties") or []}
-            history = {"dealstage": sorted(self.histories.get(item["id"], []), key=lambda c: c["timestamp"], reverse=True)}
+            history = {
+                "dealstage": sorted(self.histories.get(item["id"], []), key=lambda c: c["timestamp"], reverse=True)
+            }
             results.append({**record, "properties": properties, "propertiesWithHistory": history})
         return 200, {}, {"status": "COMPLETE", "results": results, "startedAt": iso(dt.datetime.now(dt.UTC))}
 
@@ -300,14 +314,18 @@ class FakeSalesforce(FakeServer):
             self.issued += 1
             token = f"00D-token-{self.issued}"
             self.valid_tokens.add(token)
-            return 200, {}, {
-                "access_token": token,
-                "instance_url": "https://example.my.salesforce.com",
-                "id": "https://login.salesforce.com/id/00D/005",
-                "token_type": "Bearer",
-                "issued_at": "1700000000000",
-                "signature": "c2lnbmF0dXJl",
-            }
+            return (
+                200,
+                {},
+                {
+                    "access_token": token,
+                    "instance_url": "https://example.my.salesforce.com",
+                    "id": "https://login.salesforce.com/id/00D/005",
+                    "token_type": "Bearer",
+                    "issued_at": "1700000000000",
+                    "signature": "c2lnbmF0dXJl",
+                },
+            )
         token = (headers.get("Authorization") or "").removeprefix("Bearer ")
         if token not in self.valid_tokens:
             return 401, {}, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
@@ -343,9 +361,11 @@ class FakeSalesforce(FakeServer):
         chosen.sort(key=lambda r: r["SystemModstamp"])
         unknown = [f for f in fields if "." not in f and f not in ("Id",) and rows and f not in rows[0]]
         if unknown:
-            return 400, {}, [
-                {"message": f"No such column '{unknown[0]}' on entity '{sobject}'", "errorCode": "INVALID_FIELD"}
-            ]
+            return (
+                400,
+                {},
+                [{"message": f"No such column '{unknown[0]}' on entity '{sobject}'", "errorCode": "INVALID_FIELD"}],
+            )
         records = [
             {"attributes": {"type": sobject, "url": f"/services/data/v62.0/sobjects/{sobject}/{r['Id']}"}}
             | {f: r.get(f) for f in fields}

@@ -172,15 +172,20 @@ class SalesforceClient(HttpClient):
     def _client_credentials_token(self) -> str:
         hint = "check GTM_SALESFORCE_CLIENT_ID and GTM_SALESFORCE_CLIENT_SECRET"
         token_client = HttpClient(SOURCE, self.base_url, hint, **self._token_kwargs)
-        answer = token_client.post(
-            "/services/oauth2/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self.settings.salesforce_client_id,
-                "client_secret": self.settings.salesforce_client_secret,
-            },
-        )
-        self.requests += token_client.requests
+        try:
+            answer = token_client.post(
+                "/services/oauth2/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.settings.salesforce_client_id,
+                    "client_secret": self.settings.salesforce_client_secret,
+                },
+            )
+        except PullError as error:
+            reason = error.reason if hint in error.reason else f"{error.reason} ({hint})"
+            raise PullError(SOURCE, error.where, reason) from None
+        finally:
+            self.requests += token_client.requests
         return answer["access_token"]
 
     def _renew(self) -> dict[str, str]:
