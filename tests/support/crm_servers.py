@@ -126,9 +126,12 @@ class FakeHubSpot(FakeServer):
         }
         self._sorted.pop(object_type, None)
 
-    def link(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+    def link(self, from_type: str, from_id: str, to_type: str, to_id: str, both: bool = True) -> None:
+        """Associate two records; `both=False` only from the first (as when seeding from contract rows,
+        where each side names its own association)."""
         self.links.setdefault((from_type, from_id, to_type), []).append(to_id)
-        self.links.setdefault((to_type, to_id, from_type), []).append(from_id)
+        if both:
+            self.links.setdefault((to_type, to_id, from_type), []).append(from_id)
 
     def archive(self, object_type: str, object_id: str, at: dt.datetime) -> None:
         record = self.objects[object_type].pop(object_id)
@@ -193,7 +196,6 @@ class FakeHubSpot(FakeServer):
             for f in group["filters"]:
                 assert f["propertyName"] == modified and f["operator"] == "GTE", f
                 start_index = bisect.bisect_left(ordered, (_moment(str(f["value"])), ""))
-        matching = ordered[start_index:]
         after = int(body.get("after") or 0)
         limit = min(int(body.get("limit") or 10), 200)
         if after >= SEARCH_CAP:
@@ -206,15 +208,16 @@ class FakeHubSpot(FakeServer):
                     "category": "VALIDATION_ERROR",
                 },
             )
-        chosen = matching[after : after + limit]
+        chosen = ordered[start_index + after : start_index + after + limit]
+        matching = len(ordered) - start_index
         wanted = set(body.get("properties") or [])
         results = []
         for _, object_id in chosen:
             record = self.objects[object_type][object_id]
             properties = {k: v for k, v in record["properties"].items() if k in wanted or k == "hs_object_id"}
             results.append({**record, "properties": properties})
-        page = {"total": len(matching), "results": results}
-        if after + limit < len(matching):
+        page = {"total": matching, "results": results}
+        if after + limit < matching:
             page["paging"] = {"next": {"after": str(after + limit)}}
         return 200, {}, page
 
