@@ -244,7 +244,7 @@ class FakeHubSpot(FakeServer):
                         "from": {"id": item["id"]},
                         "to": [
                             {
-                                "toObjectId": int(t),
+                                "toObjectId": int(t) if t.isdigit() else t,  # HubSpot's ids are numbers
                                 "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "label": None}],
                             }
                             for t in linked
