@@ -49,6 +49,9 @@ class Source:
         return None
 
 
+UNMAPPED = Source()
+
+
 @dataclass(frozen=True)
 class FieldMapping:
     columns: dict[str, dict[str, Source]]  # entity -> contract column -> source
@@ -56,7 +59,7 @@ class FieldMapping:
     types: dict[str, str] = field(default_factory=dict)  # CRM value (lower case) -> opportunity type
 
     def source(self, entity: str, column: str) -> Source:
-        return self.columns.get(entity, {}).get(column, Source())
+        return self.columns.get(entity, {}).get(column, UNMAPPED)
 
     def fields_of(self, entity: str) -> list[str]:
         """Every CRM field the entity's mapping reads, in order, each once."""

@@ -356,9 +356,16 @@ def _extraction(settings: Settings, client: HubSpotClient | None = None) -> Extr
         since, given = state.get("modified_since"), frozenset(state.get("ids_at_cursor") or ())
         newest, at_newest = since, set(given)
         count_deleted(object_type, since)
-        for page in client.search(object_type, [*_properties(mapping, entity), *extra], since, given):
-            ids = [str(r["id"]) for r in page]
+        pending: list[dict] = []  # associations are read for up to ASSOCIATIONS_BATCH records at once
+
+        def with_associations() -> list[dict]:
+            ids = [str(r["id"]) for r in pending]
             links = {t: client.associations(object_type, t, ids) for t in _wanted_associations(mapping, entity)}
+            flattened = [_flatten(r, links) for r in pending]
+            pending.clear()
+            return flattened
+
+        for page in client.search(object_type, [*_properties(mapping, entity), *extra], since, given):
             for record in page:
                 modified = record["properties"].get(MODIFIED[object_type])
                 if not modified:
@@ -367,7 +374,11 @@ def _extraction(settings: Settings, client: HubSpotClient | None = None) -> Extr
                     newest, at_newest = modified, set()
                 if _timestamp(modified) == _timestamp(newest):
                     at_newest.add(str(record["id"]))
-            yield [_flatten(r, links) for r in page]
+            pending.extend(page)
+            if len(pending) >= ASSOCIATIONS_BATCH:
+                yield with_associations()
+        if pending:
+            yield with_associations()
         state["modified_since"], state["ids_at_cursor"] = newest, sorted(at_newest)
 
     def count_deleted(object_type: str, since: str | None) -> None:
