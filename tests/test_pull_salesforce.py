@@ -269,6 +269,8 @@ def test_incremental_pull_picks_up_only_changed_records(tmp_path):
         [b] = [r for r in sf.records["Lead"] if r["Id"] == "00QB"]
         b.update(LeadSource="Trade Show", SystemModstamp="2026-04-01T09:00:00.000+0000")
         lead(sf, "00QD", t("2026-04-02"), LeadSource="Advertisement")
+        # an amount change of a won deal: a history row repeating its stage, no stage entry
+        sf.add("OpportunityHistory", t("2026-04-03"), Id="008-006A-0403", OpportunityId="006A", StageName="Closed Won")
         second = pull(CONNECTORS["salesforce"], settings, now=dt.datetime(2030, 1, 1, tzinfo=UTC))
         third = pull(CONNECTORS["salesforce"], settings, now=dt.datetime(2030, 1, 2, tzinfo=UTC))
         full = pull(CONNECTORS["salesforce"], settings, full=True, now=dt.datetime(2030, 1, 3, tzinfo=UTC))

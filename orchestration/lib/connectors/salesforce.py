@@ -319,7 +319,8 @@ def _extraction(settings: Settings, **client_kwargs) -> Extraction:
     def resource(entity: str, qualified_name: str):
         @dlt.resource(name=qualified_name, max_table_nesting=0)
         def rows():
-            previous: dict[str, str] = {}
+            # the last stage of each opportunity, kept between pulls: a later row repeating it is no entry
+            previous: dict[str, str] = dlt.current.resource_state().setdefault("last_stage", {})
             for page in changed(entity):
                 mapped = [map_record(entity, r, mapping, values, settings.reporting_currency) for r in page]
                 if entity == "opportunities":
