@@ -374,7 +374,7 @@ def docs_command(out_dir: Path | None, no_catalog: bool) -> None:
 @click.argument("sources", nargs=-1)
 @click.option("--full", is_flag=True, help="Ignore the incremental state: pull everything again.")
 def pull_command(sources: tuple[str, ...], full: bool) -> None:
-    """Pull SOURCES now (general_ledger, sql_database, stripe; all configured ones when none
+    """Pull SOURCES now (general_ledger, sql_database, stripe, hubspot, salesforce; all configured ones when none
     is named) into landing-contract extracts under GTM_LANDING_DIR. Prints rows per entity
     and the files written; a source that is not configured is skipped and says so.
     See the README, "Pulling from your systems"."""

@@ -189,6 +189,13 @@ def _storage_version(text: str) -> str:
     return version
 
 
+def _api_version(text: str) -> str:
+    version = text.strip()
+    if not re.fullmatch(r"v\d+\.\d", version):
+        raise ValueError("must be a REST API version written like v62.0")
+    return version
+
+
 def _optional_path(text: str) -> Path | None:
     return _path(text) if text.strip() else None
 
@@ -369,6 +376,65 @@ SETTINGS: tuple[Setting, ...] = (
         "CSV mapping GL accounts onto spend (account,department,category,channel); "
         "department 'exclude' leaves an account out.",
     ),
+    Setting(
+        "hubspot_token",
+        lambda: "",
+        _optional_secret,
+        "HubSpot private-app access token; empty: HubSpot is not pulled (secret; never logged).",
+        secret=True,
+    ),
+    Setting(
+        "hubspot_api_base",
+        lambda: "https://api.hubapi.com",
+        lambda s: _optional_url(s) or "https://api.hubapi.com",
+        "Base URL of the HubSpot API (tests point it at a local server).",
+    ),
+    Setting(
+        "hubspot_mapping",
+        lambda: "",
+        str.strip,
+        "Overrides of the HubSpot field mapping: entity.column=property, channel.VALUE=channel, "
+        "type.VALUE=type, comma separated (README, 'Field mappings').",
+    ),
+    Setting(
+        "salesforce_instance_url",
+        lambda: "",
+        _optional_url,
+        "Your Salesforce org's URL (https://yourorg.my.salesforce.com); empty: Salesforce is not pulled.",
+    ),
+    Setting(
+        "salesforce_client_id",
+        lambda: "",
+        lambda s: s.strip() or None,
+        "Consumer key of the connected app (OAuth client credentials flow).",
+    ),
+    Setting(
+        "salesforce_client_secret",
+        lambda: "",
+        _optional_secret,
+        "Consumer secret of the connected app (secret; never logged).",
+        secret=True,
+    ),
+    Setting(
+        "salesforce_access_token",
+        lambda: "",
+        _optional_secret,
+        "An access token, instead of the client id and secret (secret; never logged).",
+        secret=True,
+    ),
+    Setting(
+        "salesforce_api_version",
+        lambda: "v62.0",
+        _api_version,
+        "Salesforce REST API version, e.g. v62.0.",
+    ),
+    Setting(
+        "salesforce_mapping",
+        lambda: "",
+        str.strip,
+        "Overrides of the Salesforce field mapping: entity.column=Field__c, channel.VALUE=channel, "
+        "type.VALUE=type, comma separated (README, 'Field mappings').",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -404,6 +470,15 @@ class Settings:
     gl_export: Path | None = None
     gl_layout: str = "quickbooks"
     gl_account_mapping: Path | None = None
+    hubspot_token: str | None = field(default=None, repr=False)  # a secret
+    hubspot_api_base: str = "https://api.hubapi.com"
+    hubspot_mapping: str = ""
+    salesforce_instance_url: str | None = None
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: str | None = field(default=None, repr=False)  # a secret
+    salesforce_access_token: str | None = field(default=None, repr=False)  # a secret
+    salesforce_api_version: str = "v62.0"
+    salesforce_mapping: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

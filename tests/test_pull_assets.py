@@ -75,6 +75,8 @@ def test_in_the_nightly_job_ingest_waits_for_every_pull():
         "pull__general_ledger",
         "pull__sql_database",
         "pull__stripe",
+        "pull__hubspot",
+        "pull__salesforce",
     }
 
 

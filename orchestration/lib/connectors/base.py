@@ -26,7 +26,8 @@ class Extraction:
 
     resources: Sequence[Any]
     notes: list[str] = field(default_factory=list)
-    summaries: list[Callable[[], str]] = field(default_factory=list)  # notes computed once the run is over
+    # notes computed once the run is over: one line, or several
+    summaries: list[Callable[[], str | list[str]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,11 @@ def land_staged(
 ) -> PullReport:
     """Write what the sink staged into the landing folder, one extract per entity (atomically)."""
     now = now or dt.datetime.now(dt.UTC)
-    report = PullReport(connector.name, notes=[*extraction.notes, *(summary() for summary in extraction.summaries)])
+    notes = list(extraction.notes)
+    for summary in extraction.summaries:
+        lines = summary()
+        notes.extend([lines] if isinstance(lines, str) else lines)
+    report = PullReport(connector.name, notes=notes)
     staging = staging_dir(connector, settings)
     for table_dir in sorted(p for p in staging.iterdir() if p.is_dir()) if staging.exists() else []:
         entity = ENTITIES_BY_NAME[table_dir.name]
