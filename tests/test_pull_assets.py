@@ -26,11 +26,13 @@ CONTRACT_ENTITIES = (
     "finance__fx_rates",
     "finance__spend",
 )
+CRM_ENTITIES = ("crm__accounts", "crm__campaigns", "crm__leads", "crm__opportunities", "crm__opportunity_stage_history")
 PULL_KEYS = {
     ("pull", "general_ledger", "finance__spend"),
     ("pull", "stripe", "billing__subscriptions"),
     ("pull", "stripe", "billing__invoice_lines"),
     *(("pull", "sql_database", entity) for entity in CONTRACT_ENTITIES),  # the mapping file picks at run time
+    *(("pull", crm, entity) for crm in ("hubspot", "salesforce") for entity in CRM_ENTITIES),
 }
 RESOURCES = {"warehouse": WarehouseResource(), "dlt": DagsterDltResource()}
 
@@ -58,7 +60,7 @@ def test_one_pull_asset_per_entity_in_group_pull_upstream_of_its_ingest():
 
 
 def test_each_source_is_one_dagster_dlt_step_using_the_dlt_resource():
-    for connector in ("general_ledger", "sql_database", "stripe"):
+    for connector in ("general_ledger", "sql_database", "stripe", "hubspot", "salesforce"):
         assets = _pull_assets_of(connector)
         assert assets.can_subset  # dagster-dlt's multi-asset: one entity can be pulled alone
         assert "dlt" in assets.required_resource_keys
