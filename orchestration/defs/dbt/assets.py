@@ -16,9 +16,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.dbt_manifest import ensure_manifest
+from orchestration.defs.resources import WarehouseResource, dbt_resource
+from orchestration.lib.dbt_manifest import ensure_manifest, marts
 from orchestration.lib.dbt_translator import GtmDbtTranslator
+from orchestration.lib.engine.spark_marts import import_marts
 from orchestration.lib.publish import utc_now
 from orchestration.lib.quality import dbt_tests
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -51,13 +52,20 @@ def gtm_dbt_models(
         # One target folder per warehouse instead of dagster-dbt's new folder per run: dbt
         # then partial-parses from its previous run (when the project and vars are unchanged)
         # and dbt_project/target does not gain a folder every run.
-        invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
+        cli = dbt if dbt.target == settings.dbt_target else dbt_resource(target=settings.dbt_target)
+        invocation = cli.cli(args, context=context, target_path=target_path, raise_on_error=False)
         for event in invocation.stream():
             # Test results arrive as observations (tests are not asset checks): they are
             # recorded from run_results.json below instead of one Dagster event each.
             if not isinstance(event, dg.AssetObservation):
                 yield event
-    _record_tests(context, invocation, settings, log_path, error=invocation.get_error())
+    error = invocation.get_error()
+    if settings.engine == "spark" and error is None:
+        # The gate and the publish step read the marts from the work database.
+        with warehouse.work_db() as con:
+            imported = import_marts(con, marts(invocation.manifest).values(), settings.spark_dir / "warehouse")
+        context.log.info(f"{len(imported)} marts read from Spark into the work database")
+    _record_tests(context, invocation, settings, log_path, error=error)
 
 
 def _record_tests(
