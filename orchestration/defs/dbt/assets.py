@@ -8,6 +8,7 @@ step, naming the test. They are not Dagster asset checks (see dbt_tests.py for w
 import contextlib
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,10 @@ def gtm_dbt_models(
     target_path = settings.warehouse_dir / "dbt"
     # Removed first, so a dbt process that dies before writing it leaves no stale results.
     (target_path / "run_results.json").unlink(missing_ok=True)
+    if settings.engine == "spark":
+        # Spark's catalog lives for one dbt run (profiles.yml): last run's table folders
+        # would block creating the tables again.
+        shutil.rmtree(settings.spark_dir / "warehouse", ignore_errors=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):
         # One target folder per warehouse instead of dagster-dbt's new folder per run: dbt
         # then partial-parses from its previous run (when the project and vars are unchanged)
