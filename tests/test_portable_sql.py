@@ -65,6 +65,18 @@ def _violations(text: str) -> list[str]:
     return [f"{name} ({why})" for name, pattern, why in NOT_PORTABLE if re.search(pattern, code)]
 
 
+def _glued_by_a_comment(text: str) -> list[str]:
+    """Words a whitespace-trimming Jinja comment (`{#- ... -#}`) joins into one: DuckDB
+    reads `"staging"."stg_x"where` (its relations are quoted), Spark's unquoted
+    `staging.stg_xwhere` is a syntax error."""
+    glued = []
+    for match in re.finditer(r"\{#-.*?-#\}", text, flags=re.S):
+        before, after = text[: match.start()].rstrip(), text[match.end() :].lstrip()
+        if before and after and re.match(r"[\w}]", before[-1]) and re.match(r"[\w{]", after[0]):
+            glued.append(f"{before.split()[-1]}|{after.split()[0]}")
+    return glued
+
+
 def test_the_project_has_sql_to_scan():
     files = _sql_files()
     assert len(files) > 40
@@ -74,6 +86,18 @@ def test_the_project_has_sql_to_scan():
 @pytest.mark.parametrize("path", _sql_files(), ids=lambda p: p.relative_to(DBT_PROJECT_DIR).as_posix())
 def test_no_engine_specific_sql_outside_a_dispatched_macro(path: Path):
     assert _violations(path.read_text()) == [], f"{path.relative_to(DBT_PROJECT_DIR)}: use a dispatched macro"
+
+
+@pytest.mark.parametrize("path", _sql_files(), ids=lambda p: p.relative_to(DBT_PROJECT_DIR).as_posix())
+def test_no_comment_glues_two_words_together(path: Path):
+    assert _glued_by_a_comment(path.read_text()) == [], f"{path.relative_to(DBT_PROJECT_DIR)}: use {{# #}} there"
+
+
+def test_a_gluing_comment_is_caught_and_a_harmless_one_is_not():
+    glued = "from {{ ref('x') }}\n    {#- why -#}\n    where a"
+    assert _glued_by_a_comment(glued) == ["}}|where"]
+    assert _glued_by_a_comment("{#- doc -#}\nwith a as (select 1),\n{#- step -#}\nb as (select 2)") == []
+    assert _glued_by_a_comment("from {{ ref('x') }}\n    {# why #}\n    where a") == []
 
 
 @pytest.mark.parametrize(
