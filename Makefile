@@ -31,7 +31,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip==26.3" 2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]' 2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]' 2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
 	$(BIN)/python -c "import orchestration, dagster_dbt, great_expectations"
 	touch $@
 
@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml constraints.txt
 constraints:
 	rm -rf /tmp/gtm-constraints-venv
 	$(PYTHON) -m venv /tmp/gtm-constraints-venv
-	/tmp/gtm-constraints-venv/bin/pip install --quiet -e '.[dev]'
+	/tmp/gtm-constraints-venv/bin/pip install --quiet -e '.[dev,spark]'
 	( head -3 constraints.txt; /tmp/gtm-constraints-venv/bin/pip freeze --exclude-editable ) > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 

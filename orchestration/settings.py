@@ -139,6 +139,16 @@ def _memory_limit(text: str) -> str:
     return value
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def _engine(text: str) -> str:
+    engine = text.strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"must be one of {', '.join(ENGINES)}")
+    return engine
+
+
 def _year_range(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d{1,4})\s*-\s*(\d{1,4})\s*", text)
     first, last = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
@@ -312,6 +322,12 @@ SETTINGS: tuple[Setting, ...] = (
         "DuckDB storage version of published.duckdb: the oldest DuckDB that must open it (v1.4.0 or later).",
     ),
     Setting(
+        "engine",
+        lambda: "duckdb",
+        _engine,
+        "Engine the dbt models run on: duckdb (embedded) or spark (docs/engines.md).",
+    ),
+    Setting(
         "alert_webhook",
         lambda: "",
         _optional_url,
@@ -479,6 +495,7 @@ class Settings:
     salesforce_access_token: str | None = field(default=None, repr=False)  # a secret
     salesforce_api_version: str = "v62.0"
     salesforce_mapping: str = ""
+    engine: str = "duckdb"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -529,6 +546,22 @@ class Settings:
         return self.warehouse_dir / "pull"
 
     @property
+    def parquet_dir(self) -> Path:
+        """The ingested rows as Parquet, one folder per table (raw/<entity>, quarantine/<entity>),
+        which Spark reads as the dbt sources (engine spark only)."""
+        return self.warehouse_dir / "parquet"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Local Spark's own files: its table warehouse (the models as Parquet) and metastore."""
+        return self.warehouse_dir / "spark"
+
+    @property
+    def dbt_target(self) -> str:
+        """The profiles.yml target of the refresh's dbt build."""
+        return "refresh" if self.engine == "duckdb" else "spark"
+
+    @property
     def lock_path(self) -> Path:
         return self.warehouse_dir / ".refresh.lock"
 
@@ -555,6 +588,8 @@ class Settings:
             "GTM_WORK_DB_PATH": str(self.work_db_path),
             "GTM_DUCKDB_THREADS": str(self.duckdb_threads),
             "GTM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "GTM_PARQUET_DIR": str(self.parquet_dir),
+            "GTM_SPARK_DIR": str(self.spark_dir),
         }
 
     def as_display(self) -> list[tuple[str, str, str]]:

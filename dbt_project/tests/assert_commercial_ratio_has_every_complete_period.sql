@@ -3,7 +3,9 @@
     here from staging, apart from the model: the earliest month with recognized revenue
     (a line invoiced on or before as_of_date, from its service_start when it has a
     valid service period, else its invoice_date) or spend, both on or before
-    as_of_date. Returns one row per missing period. -#}
+    as_of_date. The expected periods come from a month series counted back from the
+    month of as_of_date, apart from the model's own spine. Returns one row per missing
+    period. -#}
 {{ config(store_failures=true) }}
 
 with lines as (
@@ -18,49 +20,54 @@ with lines as (
 ),
 
 data_months as (
-    select cast(date_trunc('month', recognized_from) as date) as month
+    select {{ month_start('recognized_from') }} as month
     from lines
     where recognized_from <= {{ as_of_date() }}
     union all
-    select cast(date_trunc('month', spend_date) as date) as month
+    select {{ month_start('spend_date') }} as month
     from {{ ref('stg_finance__spend') }}
     where spend_date <= {{ as_of_date() }}
 ),
 
 first_month as (
-    select
-        min(month) as first_month,
-        (month(min(month)) - {{ fiscal_year_start_month() }} + 12) % 12 as months_into_year
+    select min(month) as first_month
     from data_months
     having count(*) > 0
 ),
 
-starts as (
+offsets as (
+    {{ dbt.generate_series(4096) }}
+),
+
+months as (
+    -- every month from the fiscal year holding the first data month to as_of_date's
     select
-        cast(first_month - to_months(months_into_year) as timestamp) as year_start,
-        cast(first_month - to_months(months_into_year % 3) as timestamp) as quarter_start,
-        cast(first_month as timestamp) as first_month
-    from first_month
+        cast({{ dbt.dateadd('month', '-(cast(offsets.generated_number as integer) - 1)', month_start(as_of_date())) }} as date)
+            as month,
+        first_month.first_month
+    from offsets
+    cross join first_month
+),
+
+in_range as (
+    select month, first_month
+    from months
+    where month >= {{ fiscal_year_start('first_month') }}
 ),
 
 expected as (
-    select
-        'fiscal_year' as period_grain,
-        cast(g.s as date) as period_start,
-        cast(g.s + interval 12 month - interval 1 day as date) as period_end
-    from starts, generate_series(starts.year_start, cast({{ as_of_date() }} as timestamp), interval 12 month) as g(s)
+    select 'fiscal_year' as period_grain, month as period_start, {{ fiscal_year_end('month') }} as period_end
+    from in_range
+    where month = {{ fiscal_year_start('month') }}
     union all
-    select
-        'fiscal_quarter',
-        cast(g.s as date),
-        cast(g.s + interval 3 month - interval 1 day as date)
-    from starts, generate_series(starts.quarter_start, cast({{ as_of_date() }} as timestamp), interval 3 month) as g(s)
+    select 'fiscal_quarter', month, {{ fiscal_quarter_end('month') }}
+    from in_range
+    where month = {{ fiscal_quarter_start('month') }}
+        and month >= {{ fiscal_quarter_start('first_month') }}
     union all
-    select
-        'ttm',
-        cast(g.s - interval 11 month as date),
-        cast(g.s + interval 1 month - interval 1 day as date)
-    from starts, generate_series(starts.first_month, cast({{ as_of_date() }} as timestamp), interval 1 month) as g(s)
+    select 'ttm', cast({{ dbt.dateadd('month', -11, 'month') }} as date), {{ month_end('month') }}
+    from in_range
+    where month >= first_month
 ),
 
 missing as (

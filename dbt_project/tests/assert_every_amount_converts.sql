@@ -48,8 +48,8 @@ opportunity_amounts as (
             else cast(created_at as date)
         end as amount_date
     from {{ ref('stg_crm__opportunities') }}
-    {#- an opportunity exists from created_at: one created after as_of_date does not
-        count yet, even with a (data-error) close_date before it -#}
+    {# an opportunity exists from created_at: one created after as_of_date does not
+        count yet, even with a (data-error) close_date before it #}
     where cast(created_at as date) <= {{ as_of_date() }}
 ),
 

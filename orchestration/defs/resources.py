@@ -71,12 +71,14 @@ class GtmDbtCliResource(DbtCliResource):
         return None
 
 
-def dbt_resource() -> DbtCliResource:
+def dbt_resource(target: str = "refresh") -> DbtCliResource:
+    """`target`: the profiles.yml target (Settings.dbt_target): `refresh`, one DuckDB
+    connection for the whole build, or `spark`."""
     return GtmDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),
-        target="refresh",  # profiles.yml: one DuckDB connection for the whole build
+        target=target,
         # dbt's own debug log file (<target>/dbt.log) takes warnings and errors only:
         # writing every debug line cost about 0.7 s a build; the info-level lines of
         # each run are kept by the dbt asset (<warehouse>/logs/dbt_<run>.log).

@@ -8,6 +8,7 @@ step, naming the test. They are not Dagster asset checks (see dbt_tests.py for w
 import contextlib
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.dbt_manifest import ensure_manifest
+from orchestration.defs.resources import WarehouseResource, dbt_resource
+from orchestration.lib.dbt_manifest import ensure_manifest, marts
 from orchestration.lib.dbt_translator import GtmDbtTranslator
+from orchestration.lib.engine.spark_marts import import_marts
 from orchestration.lib.publish import utc_now
 from orchestration.lib.quality import dbt_tests
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -47,17 +49,28 @@ def gtm_dbt_models(
     target_path = settings.warehouse_dir / "dbt"
     # Removed first, so a dbt process that dies before writing it leaves no stale results.
     (target_path / "run_results.json").unlink(missing_ok=True)
+    if settings.engine == "spark":
+        # Spark's catalog lives for one dbt run (profiles.yml): last run's table folders
+        # would block creating the tables again.
+        shutil.rmtree(settings.spark_dir / "warehouse", ignore_errors=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):
         # One target folder per warehouse instead of dagster-dbt's new folder per run: dbt
         # then partial-parses from its previous run (when the project and vars are unchanged)
         # and dbt_project/target does not gain a folder every run.
-        invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
+        cli = dbt if dbt.target == settings.dbt_target else dbt_resource(target=settings.dbt_target)
+        invocation = cli.cli(args, context=context, target_path=target_path, raise_on_error=False)
         for event in invocation.stream():
             # Test results arrive as observations (tests are not asset checks): they are
             # recorded from run_results.json below instead of one Dagster event each.
             if not isinstance(event, dg.AssetObservation):
                 yield event
-    _record_tests(context, invocation, settings, log_path, error=invocation.get_error())
+    error = invocation.get_error()
+    if settings.engine == "spark" and error is None:
+        # The gate and the publish step read the marts from the work database.
+        with warehouse.work_db() as con:
+            imported = import_marts(con, marts(invocation.manifest).values(), settings.spark_dir / "warehouse")
+        context.log.info(f"{len(imported)} marts read from Spark into the work database")
+    _record_tests(context, invocation, settings, log_path, error=error)
 
 
 def _record_tests(

@@ -15,6 +15,7 @@ from orchestration.defs.pull.assets import pull_keys_writing
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.contract import SOURCE_ENTITIES, STAGE_MAPPING, Entity
 from orchestration.lib.dbt_translator import raw_asset_key
+from orchestration.lib.engine.parquet_export import export_entities
 from orchestration.lib.ingest import (
     IngestResult,
     RowAccountingError,
@@ -125,6 +126,7 @@ def ingest_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """
     failures: list[str] = []
     full = context.run.tags.get(FULL_INGEST_TAG) == "true"
+    ingested: list[Entity] = []
     with warehouse.work_db() as con:
         for key, (entity, ingest) in _INGESTS.items():
             if key not in context.selected_asset_keys:
@@ -135,9 +137,12 @@ def ingest_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                 context.log.error(f"{entity.qualified_name}: {error}")
                 failures.append(f"{entity.qualified_name}: {error}")
                 continue
+            ingested.append(entity)
             _log_result(context, result)
             record_run(con, context.run_id, result, utc_now())
             yield _materialize_result(key, result)
+        if warehouse.settings.engine == "spark":  # Spark reads the sources as Parquet
+            export_entities(con, ingested, warehouse.settings.parquet_dir)
     if failures:
         raise dg.Failure(description="Ingest failed for " + "; ".join(failures))
 

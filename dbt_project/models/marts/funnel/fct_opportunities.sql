@@ -32,7 +32,7 @@ final as (
         cohort_month,
         close_date,
         close_month,
-        sales_cycle_days
+        cast(sales_cycle_days as bigint) as sales_cycle_days
     from opportunities
 )
 

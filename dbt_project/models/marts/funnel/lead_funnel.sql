@@ -24,7 +24,8 @@ aggregated as (
 aged as (
     select
         aggregated.*,
-        {{ dbt.datediff(dbt.last_day('cohort_month', 'month'), as_of_date(), 'day') }} as cohort_age_days
+        cast({{ dbt.datediff(dbt.last_day('cohort_month', 'month'), as_of_date(), 'day') }} as bigint)
+            as cohort_age_days
     from aggregated
 ),
 

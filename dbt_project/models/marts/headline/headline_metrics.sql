@@ -50,14 +50,17 @@ arr_growth as (
         max(latest.month) as window_end
     from latest_mrr as latest
     left join mrr as year_ago
-        on year_ago.month = cast(latest.month - interval 12 month as date)
+        on year_ago.month = cast({{ dbt.dateadd('month', -12, 'latest.month') }} as date)
+),
+
+ranked_renewal_months as (
+    select *, row_number() over (order by expiry_month desc) as month_rank
+    from renewals
+    where is_mature
 ),
 
 trailing_renewal_months as (
-    select *
-    from renewals
-    where is_mature
-    qualify row_number() over (order by expiry_month desc) <= 12
+    select * from ranked_renewal_months where month_rank <= 12
 ),
 
 trailing_renewals as (
@@ -87,7 +90,7 @@ renewal_rates as (
 renewal_metrics as (
     select
         metric,
-        case when denominator <> 0 then 1.0 * numerator / denominator end as value,
+        case when denominator <> 0 then cast(numerator as double) / denominator end as value,
         numerator,
         denominator,
         cast(null as double) as compared_value,
@@ -96,10 +99,14 @@ renewal_metrics as (
     from renewal_rates
 ),
 
-latest_ttm as (
-    select * from ttm_ratios
+ranked_ttm as (
+    select *, row_number() over (order by period_start desc) as period_rank
+    from ttm_ratios
     where commercial_ratio is not null
-    qualify row_number() over (order by period_start desc) = 1
+),
+
+latest_ttm as (
+    select * from ranked_ttm where period_rank = 1
 ),
 
 commercial_ratio_change as (
@@ -113,17 +120,17 @@ commercial_ratio_change as (
         max(latest.period_end) as window_end
     from latest_ttm as latest
     left join ttm_ratios as year_ago
-        on year_ago.period_start = cast(latest.period_start - interval 12 month as date)
+        on year_ago.period_start = cast({{ dbt.dateadd('month', -12, 'latest.period_start') }} as date)
 ),
 
 unioned as (
-    select * from arr
-    union all by name
-    select * from arr_growth
-    union all by name
-    select * from renewal_metrics
-    union all by name
-    select * from commercial_ratio_change
+    select metric, value, numerator, denominator, compared_value, window_start, window_end from arr
+    union all
+    select metric, value, numerator, denominator, compared_value, window_start, window_end from arr_growth
+    union all
+    select metric, value, numerator, denominator, compared_value, window_start, window_end from renewal_metrics
+    union all
+    select metric, value, numerator, denominator, compared_value, window_start, window_end from commercial_ratio_change
 ),
 
 final as (

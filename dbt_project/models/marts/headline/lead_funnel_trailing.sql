@@ -62,11 +62,11 @@ final as (
         -- amounts
         cast(won_amount as double) as won_amount,
         -- rates
-        case when leads > 0 then 1.0 * mqls / leads end as mql_rate,
-        case when mqls > 0 then 1.0 * sqls / mqls end as sql_rate,
-        case when sqls > 0 then 1.0 * opportunities / sqls end as opportunity_rate,
-        case when opportunities > 0 then 1.0 * won / opportunities end as win_rate,
-        case when leads > 0 then 1.0 * won / leads end as lead_to_won_rate
+        case when leads > 0 then cast(mqls as double) / leads end as mql_rate,
+        case when mqls > 0 then cast(sqls as double) / mqls end as sql_rate,
+        case when sqls > 0 then cast(opportunities as double) / sqls end as opportunity_rate,
+        case when opportunities > 0 then cast(won as double) / opportunities end as win_rate,
+        case when leads > 0 then cast(won as double) / leads end as lead_to_won_rate
     from summed
     cross join trailing_window
 )

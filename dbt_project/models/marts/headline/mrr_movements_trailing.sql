@@ -7,10 +7,13 @@ with mrr as (
     select * from {{ ref('mrr_movements') }}
 ),
 
-latest_months as (
-    select *
+ranked_months as (
+    select *, row_number() over (order by month desc) as month_rank
     from mrr
-    qualify row_number() over (order by month desc) <= 12
+),
+
+latest_months as (
+    select * from ranked_months where month_rank <= 12
 ),
 
 bridged as (
@@ -18,13 +21,13 @@ bridged as (
         min(month) as first_month,
         max(month) as last_month,
         count(*) as months,
-        arg_min(starting_mrr, month) as starting_mrr,
+        {{ value_at_min('starting_mrr', 'month') }} as starting_mrr,
         {{ exact_sum('new_mrr') }} as new_mrr,
         {{ exact_sum('reactivation_mrr') }} as reactivation_mrr,
         {{ exact_sum('expansion_mrr') }} as expansion_mrr,
         {{ exact_sum('contraction_mrr') }} as contraction_mrr,
         {{ exact_sum('churned_mrr') }} as churned_mrr,
-        arg_max(ending_mrr, month) as ending_mrr
+        {{ value_at_max('ending_mrr', 'month') }} as ending_mrr
     from latest_months
     having count(*) > 0
 ),

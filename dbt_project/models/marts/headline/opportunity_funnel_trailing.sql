@@ -49,7 +49,7 @@ stages as (
         sum(opportunity_funnel.won) as won,
         sum(opportunity_funnel.lost) as lost,
         sum(opportunity_funnel.open) as open,
-        median(opportunity_funnel.median_days_to_next) as typical_days_to_next
+        {{ median('opportunity_funnel.median_days_to_next') }} as typical_days_to_next
     from opportunity_funnel
     inner join trailing_window
         on opportunity_funnel.cohort_month between trailing_window.first_cohort_month

@@ -41,7 +41,7 @@ segments as (
 sales_cycles as (
     select
         opportunities.segment,
-        median(opportunities.sales_cycle_days) as median_sales_cycle_days
+        {{ median('opportunities.sales_cycle_days') }} as median_sales_cycle_days
     from opportunities
     inner join trailing_window
         on opportunities.close_month between trailing_window.first_close_month

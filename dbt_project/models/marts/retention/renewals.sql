@@ -26,7 +26,7 @@ final as (
         -- counts
         accounts_expiring,
         accounts_renewed,
-        case when accounts_expiring > 0 then 1.0 * accounts_renewed / accounts_expiring end
+        case when accounts_expiring > 0 then cast(accounts_renewed as double) / accounts_expiring end
             as logo_renewal_rate,
         -- amounts
         expiring_arr,

@@ -71,7 +71,7 @@ final as (
         net_retained_mrr,
         case when starting_mrr > 0 then gross_retained_mrr / starting_mrr end as grr,
         case when starting_mrr > 0 then net_retained_mrr / starting_mrr end as nrr,
-        case when cohort_customers > 0 then 1.0 * retained_customers / cohort_customers end as logo_retention
+        case when cohort_customers > 0 then cast(retained_customers as double) / cohort_customers end as logo_retention
     from spined
 )
 
