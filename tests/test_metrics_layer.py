@@ -182,10 +182,12 @@ def test_a_plain_dimension_name_resolves_to_the_one_the_metrics_have(layer):
         layer.query(["win_ratio"])
 
 
-def test_the_time_spine_is_plain_sql_and_not_published(published):
+def test_the_time_spine_spans_its_meta_bounds_and_is_not_published(published):
     spines = metrics_layer._time_spines()
     assert [alias for alias, _ in spines] == ["metricflow_time_spine"]
-    assert not re.search(r"{{|{%", spines[0][1])
+    with closing(duckdb.connect()) as con:
+        first, last, days = con.execute(f"select min(date_day), max(date_day), count(*) from ({spines[0][1]})").fetchone()
+    assert (first, last, days) == (dt.date(2000, 1, 1), dt.date(2050, 12, 31), 18628)  # 51 years, 13 of them leap
     with closing(duckdb.connect(str(published), read_only=True)) as con:
         tables = {name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()}
     assert "metricflow_time_spine" not in tables

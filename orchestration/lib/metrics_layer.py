@@ -71,12 +71,21 @@ def semantic_manifest_json() -> dict[str, Any]:
 
 
 def _time_spines() -> list[tuple[str, str]]:
-    """(alias, SQL) of each time spine model: its SQL is plain (tests/test_metrics_layer.py)."""
+    """(alias, DuckDB SQL) of each time spine model: its days, from the bounds in the model's meta
+    (first_day, end_day exclusive), named by its standard granularity column."""
     manifest = dbt_manifest.load_manifest()
     spines = []
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node.get("time_spine"):
-            spines.append((node["alias"], node["raw_code"]))
+            meta = node["config"]["meta"]
+            column = node["time_spine"]["standard_granularity_column"]
+            spines.append(
+                (
+                    node["alias"],
+                    f"select cast(range as date) as {column} "
+                    f"from range(date '{meta['first_day']}', date '{meta['end_day']}', interval 1 day)",
+                )
+            )
     return spines
 
 

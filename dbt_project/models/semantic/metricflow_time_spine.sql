@@ -1,4 +1,15 @@
--- Plain SQL, no Jinja: `gtm metrics` builds this same query in memory beside the
--- read-only published file (the spine is not published), reading it from the manifest.
-select cast(range as date) as date_day
-from range(date '2000-01-01', date '2051-01-01', interval 1 day)
+{#- MetricFlow's time spine: one row per day from meta.first_day up to (not including)
+    meta.end_day, the bounds' one home (its yml). It is not published: `gtm metrics`
+    (orchestration/lib/metrics_layer.py) builds the same days in memory from the same
+    meta, next to the read-only published file. dbt.date_spine keeps it portable. -#}
+{%- set meta = config.get('meta') or {} -%}
+
+select cast(date_day as date) as date_day
+from (
+    {{ dbt.date_spine(
+        'day',
+        "cast('" ~ meta.get('first_day') ~ "' as date)",
+        "cast('" ~ meta.get('end_day') ~ "' as date)"
+    ) }}
+) as days
+where date_day < cast('{{ meta.get("end_day") }}' as date)
