@@ -3,13 +3,15 @@
 import contextlib
 import importlib.metadata
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
+from orchestration.defs.dbt.in_process import dbt_in_this_process
 from orchestration.lib.dbt_manifest import dbt_executable
 from orchestration.lib.quality.runtime import import_gx_in_background
 from orchestration.lib.warehouse import open_db, refresh_lock
@@ -69,6 +71,12 @@ class GtmDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        """dagster-dbt's `cli()` (selection, environment, asset events), with dbt run in
+        this process instead of a subprocess (orchestration/defs/dbt/in_process.py)."""
+        with dbt_in_this_process():
+            return super().cli(args, **kwargs)
 
 
 def dbt_resource() -> DbtCliResource:
