@@ -1,4 +1,4 @@
-"""Resources: the warehouse (settings, DuckDB files, refresh lock) and the dbt CLI."""
+"""Resources: the warehouse (settings, DuckDB files, refresh lock) and dbt (run in this process)."""
 
 import contextlib
 import importlib.metadata
@@ -46,7 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
 
 
-# The dagster-dbt release the two overrides below were read against. dagster-dbt has no
+# The dagster-dbt release the overrides below were read against. dagster-dbt has no
 # public switch for either cost, so they override private methods; the test
 # tests/test_dbt_resource.py fails, naming the method, when this is not the installed
 # release or a method changed.
@@ -54,8 +54,9 @@ DAGSTER_DBT_OVERRIDES_CHECKED_WITH = "0.29.27"
 
 
 class GtmDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without two start-up costs that every `cli()`
-    call pays before dbt even starts (about 4 s of a refresh, issue 8):
+    """dagster-dbt's dbt CLI resource with dbt run inside this process (issue 18, see
+    `cli`), and without two start-up costs that every `cli()` call pays before dbt even
+    starts (about 4 s of a refresh, issue 8):
 
     - `dbt --version` in a subprocess, to learn the version of the `dbt` executable:
       it is the dbt-core installed beside dagster-dbt (`dbt_resource` picks this
