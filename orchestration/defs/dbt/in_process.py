@@ -14,6 +14,7 @@ asset events, lineage and error messages as before. Only its `process` changes:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import queue
@@ -92,8 +93,12 @@ class InProcessDbt:
         return self.returncode
 
     def send_signal(self, _signal: int) -> None:
-        """dagster-dbt forwards an interrupt of the run to dbt; a thread cannot be
-        signalled, and the run is being torn down anyway: dbt stops with the process."""
+        """dagster-dbt forwards an interrupt of the run (SIGINT) to dbt: raised in dbt's
+        thread as the KeyboardInterrupt dbt handles on Ctrl-C (it cancels its queries)."""
+        if self._thread.is_alive() and self._thread.ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
+            )
 
     def poll(self) -> int | None:
         return self.returncode
