@@ -1,4 +1,4 @@
-"""The dbt resource's two overrides of dagster-dbt private methods, guarded.
+"""The dbt resource's overrides of dagster-dbt private methods, guarded.
 
 `GtmDbtCliResource` overrides `DbtCliResource._cli_version` and
 `DbtCliResource._initialize_dbt_core_adapter` (orchestration/defs/resources.py): there
@@ -6,18 +6,26 @@ is no public switch for either start-up cost. These tests fail, naming the metho
 dagster-dbt is not the release the overrides were read against, when a method is gone
 or has another signature, when `cli()` stops calling it (the override would be dead),
 and when a dbt command run through the resource pays either cost again.
+
+dbt itself runs in the Dagster process (orchestration/defs/dbt/in_process.py) where
+dagster-dbt's `DbtCliInvocation.run` calls `subprocess.Popen` of its module: guarded the
+same way, and checked end to end (no process started, dbt's errors still reach
+dagster-dbt's error).
 """
 
 import importlib.metadata
 import inspect
 import re
+import subprocess
 from functools import cached_property
 
+import dagster_dbt.core.dbt_cli_invocation as dagster_dbt_invocation
 import dagster_dbt.core.resource as dagster_dbt_resource
 import dbt.adapters.factory
 import pytest
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 
+from orchestration.defs.dbt.in_process import dbt_arguments
 from orchestration.defs.resources import DAGSTER_DBT_OVERRIDES_CHECKED_WITH, GtmDbtCliResource, dbt_resource
 from orchestration.settings import PROJECT_ROOT
 
@@ -86,3 +94,43 @@ def test_a_dbt_command_starts_without_the_version_subprocess_or_an_in_process_ad
         "dagster-dbt opened a dbt adapter in-process: GtmDbtCliResource._initialize_dbt_core_adapter no longer applies"
     )
     assert dbt_resource()._cli_version.base_version == importlib.metadata.version("dbt-core")
+
+
+def test_dbt_cli_invocation_still_starts_dbt_with_its_modules_popen():
+    assert dagster_dbt_invocation.subprocess is subprocess
+    assert "subprocess.Popen(" in inspect.getsource(DbtCliInvocation.run), (
+        "DbtCliInvocation.run no longer starts dbt with subprocess.Popen: "
+        "orchestration/defs/dbt/in_process.py no longer applies; re-read it"
+    )
+
+
+def test_the_environment_dagster_dbt_builds_becomes_the_subcommands_options():
+    command = ["/venv/bin/dbt", "--no-use-colors", "--log-level-file", "warn", "build", "--vars", "{}", "--target", "refresh"]
+    env = {"DBT_TARGET_PATH": "/wh/dbt", "DBT_LOG_PATH": "/wh/dbt", "DBT_PROFILES_DIR": "/p", "DBT_PROJECT_DIR": "/p",
+           "DBT_LOG_FORMAT": "json", "HOME": "/root"}
+    assert dbt_arguments(command, env) == [
+        "--log-level", "none", "--no-send-anonymous-usage-stats",
+        "--no-use-colors", "--log-level-file", "warn", "build",
+        "--target-path", "/wh/dbt", "--log-path", "/wh/dbt", "--profiles-dir", "/p", "--project-dir", "/p",
+        "--vars", "{}", "--target", "refresh",
+    ]  # fmt: skip
+    # no subcommand: nothing that only subcommands accept
+    assert dbt_arguments(["dbt", "--version"], env) == [
+        "--log-level", "none", "--no-send-anonymous-usage-stats", "--version"
+    ]  # fmt: skip
+
+
+def test_dbt_runs_in_this_process_and_its_errors_reach_dagster_dbt(monkeypatch, tmp_path):
+    started: list[object] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, *rest, **kwargs):
+        started.append(args)
+        return real_popen(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    invocation = dbt_resource().cli(["build", "--no-such-option"], target_path=tmp_path, raise_on_error=False)
+    error = invocation.get_error()
+    assert started == [], "a dbt process was started"
+    assert invocation.process.returncode == 2  # dbt's exit code for an error of dbt itself
+    assert error is not None and "No such option '--no-such-option'" in str(error)

@@ -274,9 +274,9 @@ def test_mql_before_created_is_a_warning_and_published(noted_run):
 def _dbt_build_then(warehouse: Warehouse, monkeypatch, corrupt: str, retest: str | None = None) -> None:
     """After dbt's build, run `corrupt` on the work database (a stand-in for a model bug);
     with `retest`, then run that dbt test again and let its result be the step's."""
-    from dagster_dbt import DbtCliResource
+    from orchestration.defs.resources import GtmDbtCliResource
 
-    original = DbtCliResource.cli
+    original = GtmDbtCliResource.cli
     db = warehouse.dir / "work.duckdb"
 
     class Corrupted:
@@ -305,7 +305,7 @@ def _dbt_build_then(warehouse: Warehouse, monkeypatch, corrupt: str, retest: str
         def get_error(self):
             return self.final.get_error()
 
-    monkeypatch.setattr(DbtCliResource, "cli", lambda self, args, **kwargs: Corrupted(self, args, kwargs))
+    monkeypatch.setattr(GtmDbtCliResource, "cli", lambda self, args, **kwargs: Corrupted(self, args, kwargs))
 
 
 def test_broken_mrr_identity_blocks_at_the_dbt_test_naming_the_month(warehouse, monkeypatch):

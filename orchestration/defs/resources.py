@@ -1,15 +1,17 @@
-"""Resources: the warehouse (settings, DuckDB files, refresh lock) and the dbt CLI."""
+"""Resources: the warehouse (settings, DuckDB files, refresh lock) and dbt (run in this process)."""
 
 import contextlib
 import importlib.metadata
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
+from orchestration.defs.dbt.in_process import dbt_in_this_process
 from orchestration.lib.dbt_manifest import dbt_executable
 from orchestration.lib.quality.runtime import import_gx_in_background
 from orchestration.lib.warehouse import open_db, refresh_lock
@@ -44,7 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
 
 
-# The dagster-dbt release the two overrides below were read against. dagster-dbt has no
+# The dagster-dbt release the overrides below were read against. dagster-dbt has no
 # public switch for either cost, so they override private methods; the test
 # tests/test_dbt_resource.py fails, naming the method, when this is not the installed
 # release or a method changed.
@@ -52,8 +54,9 @@ DAGSTER_DBT_OVERRIDES_CHECKED_WITH = "0.29.27"
 
 
 class GtmDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without two start-up costs that every `cli()`
-    call pays before dbt even starts (about 4 s of a refresh, issue 8):
+    """dagster-dbt's dbt CLI resource with dbt run inside this process (issue 18, see
+    `cli`), and without two start-up costs that every `cli()` call pays before dbt even
+    starts (about 4 s of a refresh, issue 8):
 
     - `dbt --version` in a subprocess, to learn the version of the `dbt` executable:
       it is the dbt-core installed beside dagster-dbt (`dbt_resource` picks this
@@ -69,6 +72,12 @@ class GtmDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        """dagster-dbt's `cli()` (selection, environment, asset events), with dbt run in
+        this process instead of a subprocess (orchestration/defs/dbt/in_process.py)."""
+        with dbt_in_this_process():
+            return super().cli(args, **kwargs)
 
 
 def dbt_resource(target: str = "refresh") -> DbtCliResource:
