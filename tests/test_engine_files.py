@@ -18,6 +18,7 @@ from orchestration.lib.engine.spark_marts import SparkMartMissing, import_marts
 
 LEADS = ENTITIES_BY_NAME["crm__leads"]
 SPEND = ENTITIES_BY_NAME["finance__spend"]
+OPPORTUNITIES = ENTITIES_BY_NAME["crm__opportunities"]
 
 
 def _read(path: Path) -> list[tuple]:
@@ -36,6 +37,24 @@ def test_raw_and_quarantine_go_to_one_folder_per_table(tmp_path):
     assert _read(tmp_path / "raw" / "crm__leads") == [("L1", dt.date(2026, 1, 31))]
     assert _read(tmp_path / "quarantine" / "crm__leads") == [("L2", "not a date")]
     assert not (tmp_path / "raw" / "finance__spend").exists()
+
+
+def test_the_opportunities_snapshots_go_to_spark_too(tmp_path):
+    """The pipeline-history source reads every version each extract held."""
+    with closing(duckdb.connect()) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.crm__opportunities as select 'O1' as opportunity_id, 20 as amount")
+        con.execute(
+            "create table raw.crm__opportunities_snapshots as "
+            "select * from (values ('O1', 10, date '2026-01-31'), ('O1', 20, date '2026-02-28')) "
+            "as t(opportunity_id, amount, _extract_date)"
+        )
+        written = export_entities(con, [OPPORTUNITIES], tmp_path)
+    assert written == [tmp_path / "raw" / "crm__opportunities", tmp_path / "raw" / "crm__opportunities_snapshots"]
+    assert _read(tmp_path / "raw" / "crm__opportunities_snapshots") == [
+        ("O1", 10, dt.date(2026, 1, 31)),
+        ("O1", 20, dt.date(2026, 2, 28)),
+    ]
 
 
 def test_a_new_export_replaces_the_old_one_whole(tmp_path):

@@ -45,9 +45,12 @@ def _env(root: Path, base_url: str, as_of: dt.date) -> dict[str, str]:
 
 
 def _account_ids(landing: Path) -> list[str]:
-    [extract] = sorted((landing / "crm" / "accounts").iterdir())
-    table = pq.read_table(extract) if extract.suffix == ".parquet" else pacsv.read_csv(extract)
-    return sorted(table.column("account_id").to_pylist())[:PAYING]
+    """The first PAYING account ids of the demo CRM (its accounts land as monthly deltas and a full extract)."""
+    ids = set()
+    for extract in (landing / "crm" / "accounts").iterdir():
+        table = pq.read_table(extract) if extract.suffix == ".parquet" else pacsv.read_csv(extract)
+        ids.update(table.column("account_id").to_pylist())
+    return sorted(ids)[:PAYING]
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,8 @@ def _table(path, rows: int = 1000) -> None:
 
 VALIDATE = textwrap.dedent(
     """
+    import sys
+    sys.modules["pyspark"] = None  # GX probes for pyspark (installed by the spark extra); not wanted here
     import great_expectations as gx
     ctx = gx.get_context(mode="ephemeral")
     ds = ctx.data_sources.add_sql(

@@ -1,7 +1,8 @@
 """Ingested tables -> Parquet, the form in which Spark reads the dbt sources.
 
 With the engine spark, the ingest step writes each entity's `raw.<entity>` and
-`quarantine.<entity>` of the work database to `<parquet_dir>/<schema>/<entity>/`
+`quarantine.<entity>` (and `raw.<entity>_snapshots` of the entities whose every extract
+is kept, lib/ingest/snapshots.py) of the work database to `<parquet_dir>/<schema>/<table>/`
 (one folder per table, as a Spark table location expects), replacing what an earlier
 refresh wrote. dbt registers the raw folders as tables on Spark (macros/engine/sources.sql).
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import Entity
+from orchestration.lib.ingest.snapshots import SNAPSHOT_ENTITIES, snapshots_table_name
 
 # The file inside each table's folder. One file: the demo's and a nightly CRM's tables are
 # small; Spark splits a big Parquet file by row group anyway.
@@ -42,8 +44,10 @@ def export_entities(con: duckdb.DuckDBPyConnection, entities: Iterable[Entity], 
     """
     written = []
     for entity in entities:
-        for schema in EXPORTED_SCHEMAS:
-            table = entity.qualified_name
+        tables = [(schema, entity.qualified_name) for schema in EXPORTED_SCHEMAS]
+        if entity in SNAPSHOT_ENTITIES:
+            tables.append(("raw", snapshots_table_name(entity)))
+        for schema, table in tables:
             if not _table_exists(con, schema, table):
                 continue
             folder = table_folder(parquet_dir, schema, table)

@@ -31,9 +31,14 @@ SNAPSHOT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def snapshots_table_name(entity: Entity) -> str:
+    """`<source>__<entity>_snapshots`, the table's name in schema raw."""
+    return f"{entity.qualified_name}_snapshots"
+
+
 def snapshots_table(entity: Entity) -> str:
     """`raw.<source>__<entity>_snapshots`, quoted."""
-    return f"raw.{quote_identifier(f'{entity.qualified_name}_snapshots')}"
+    return f"raw.{quote_identifier(snapshots_table_name(entity))}"
 
 
 def extract_date(name: str) -> dt.date | None:
