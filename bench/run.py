@@ -125,6 +125,21 @@ def ensure_landing(landing: Path, scale: float, seed: int, as_of: dt.date) -> di
     return counts
 
 
+def fresh_refresh_env(paths: dict[str, Path], as_of: dt.date, emptied: tuple[str, ...]) -> dict[str, str]:
+    """Empty the `emptied` work folders (a fresh warehouse and Dagster instance) and return the
+    environment of a `gtm refresh` on `paths["landing"]`."""
+    for name in emptied:
+        shutil.rmtree(paths[name], ignore_errors=True)
+        paths[name].mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
+    return base_env(
+        GTM_LANDING_DIR=str(paths["landing"]),
+        GTM_WAREHOUSE_DIR=str(paths["warehouse"]),
+        GTM_AS_OF_DATE=as_of.isoformat(),
+        DAGSTER_HOME=str(paths["dagster_home"]),
+    )
+
+
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GTM_") or k in PASSED_SETTINGS}
     env.update(QUIET_ENV)
@@ -382,16 +397,7 @@ def bench_scale(
     # A fresh warehouse and Dagster instance per scale: run 1 starts empty (no previous
     # publication, no dbt partial-parse state), later runs find the previous run's, as
     # the nightly job does.
-    for name in ("warehouse", "dagster_home", "limit", "logs"):
-        shutil.rmtree(paths[name], ignore_errors=True)
-        paths[name].mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
-    env = base_env(
-        GTM_LANDING_DIR=str(paths["landing"]),
-        GTM_WAREHOUSE_DIR=str(paths["warehouse"]),
-        GTM_AS_OF_DATE=as_of.isoformat(),
-        DAGSTER_HOME=str(paths["dagster_home"]),
-    )
+    env = fresh_refresh_env(paths, as_of, ("warehouse", "dagster_home", "limit", "logs"))
     settings = Settings.from_env(env)
     paths["plan"].write_text(json.dumps(limit_plan(paths["landing"], settings, models), indent=1))
     samples: list[Sample] = []
@@ -436,16 +442,7 @@ def bench_nightly(scale: float, runs: int, seed: int, as_of: dt.date, work: Path
     click.echo(f"nightly, scale {scale:g}: demo data with a year of extracts (seed {seed}, as of {as_of})")
     ensure_landing(paths["landing"], scale, seed, as_of)
     files = nightly.make_history(paths["landing"], as_of)
-    for name in ("warehouse", "dagster_home", "logs", "held", "night_before"):
-        shutil.rmtree(paths[name], ignore_errors=True)
-        paths[name].mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
-    env = base_env(
-        GTM_LANDING_DIR=str(paths["landing"]),
-        GTM_WAREHOUSE_DIR=str(paths["warehouse"]),
-        GTM_AS_OF_DATE=as_of.isoformat(),
-        DAGSTER_HOME=str(paths["dagster_home"]),
-    )
+    env = fresh_refresh_env(paths, as_of, ("warehouse", "dagster_home", "logs", "held", "night_before"))
     moved = nightly.hold_back_newest(paths["landing"], paths["held"])
     try:
         samples = [run_pipeline(0, paths, env, contender="history")]  # the warehouse of the night before

@@ -241,6 +241,16 @@ def report_command(published: Path | None, out: Path | None) -> None:
     click.echo(f"Metrics report ({result.sections} sections, {result.seconds:.1f}s): {result.path}")
 
 
+ROWS_FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="How to print the rows (csv and json print every row at full precision).",
+)
+
+
 @main.command("sql")
 @click.argument("query", required=False)
 @click.option(
@@ -249,14 +259,7 @@ def report_command(published: Path | None, out: Path | None) -> None:
     default=None,
     help="Published DuckDB file to query [GTM_WAREHOUSE_DIR/published.duckdb].",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json", "markdown"]),
-    default="table",
-    show_default=True,
-    help="How to print the rows (csv and json print every row at full precision).",
-)
+@ROWS_FORMAT_OPTION
 @click.option(
     "--max-rows",
     type=int,
@@ -446,13 +449,7 @@ def metrics_list_command(published: Path | None, dimensions: bool) -> None:
 @click.option("--order-by", multiple=True, help="Names to order by (- in front: descending) [the group-by].")
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @click.option("--explain", is_flag=True, help="Print the SQL MetricFlow runs instead of the rows.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json", "markdown"]),
-    default="table",
-    show_default=True,
-)
+@ROWS_FORMAT_OPTION
 @PUBLISHED_OPTION
 def metrics_query_command(
     metric_names: tuple[str, ...], group_by: tuple[str, ...], where: tuple[str, ...], order_by: tuple[str, ...],

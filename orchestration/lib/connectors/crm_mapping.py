@@ -49,6 +49,11 @@ class Source:
         return None
 
 
+def first_of(*fields: str) -> Source:
+    """The first of these record fields that has a value."""
+    return Source(fields=fields)
+
+
 UNMAPPED = Source()
 
 
