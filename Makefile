@@ -11,7 +11,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint dev venv constraints clean
+.PHONY: demo test test-spark lint dev venv constraints clean
 
 ## demo: create the environment, generate the demo company, refresh and publish
 demo: $(STAMP)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## test-spark: the DuckDB-vs-Spark equality test and the dbt unit tests on Spark (~10 min; needs Java 17)
+test-spark: $(STAMP)
+	GTM_TEST_SPARK=1 $(BIN)/pytest tests/test_spark_engine.py
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 with the nightly schedule
 dev: $(STAMP)

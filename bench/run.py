@@ -45,6 +45,7 @@ from measure import Measurement, run_measured  # noqa: E402
 
 from orchestration.lib.contract import DUCKDB_TYPES, SOURCE_ENTITIES, STAGE_MAPPING, Entity  # noqa: E402
 from orchestration.lib.ingest import extract_files  # noqa: E402
+from orchestration.lib.ingest.snapshots import SNAPSHOT_COLUMNS, SNAPSHOT_ENTITIES, snapshots_table_name  # noqa: E402
 from orchestration.settings import DBT_PROJECT_DIR, Settings  # noqa: E402
 
 CONTENDERS = ("pipeline", "limit", "pandas")
@@ -158,21 +159,14 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def raw_load_sql(entity: Entity, files: list[Path]) -> str:
-    """raw.<entity> from its files with DuckDB's readers: typed on read, the newest file
-    winning a key when there are several; no quarantine, accounting or conflict log."""
-    table = f"raw.{_q(entity.qualified_name)}"
-    typed = ", ".join(f"cast({_q(c.name)} as {DUCKDB_TYPES[c.type]}) as {_q(c.name)}" for c in entity.columns)
-    if not files:
-        columns = ", ".join(f"{_q(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns)
-        return f"create or replace table {table} ({columns})"
-    several = len(files) > 1
+def _files_sql(entity: Entity, files: list[Path], with_filename: bool) -> str:
+    """Every row of `files` with DuckDB's readers (typed on read for CSV), as one query."""
     readers = []
     for suffix in (".csv", ".parquet"):
         chosen = [_lit(str(f)) for f in files if f.suffix.lower() == suffix]
         if not chosen:
             continue
-        options = ", union_by_name = true, filename = true" if several else ""
+        options = ", union_by_name = true, filename = true" if with_filename else ""
         if suffix == ".csv":
             types = ", ".join(f"{_lit(c.name)}: {_lit(DUCKDB_TYPES[c.type])}" for c in entity.columns)
             readers.append(
@@ -180,12 +174,45 @@ def raw_load_sql(entity: Entity, files: list[Path]) -> str:
             )
         else:
             readers.append(f"select * from read_parquet([{', '.join(chosen)}]{options})")
-    source = " union all by name ".join(readers)
+    return " union all by name ".join(readers)
+
+
+def _typed(entity: Entity) -> str:
+    return ", ".join(f"cast({_q(c.name)} as {DUCKDB_TYPES[c.type]}) as {_q(c.name)}" for c in entity.columns)
+
+
+def raw_load_sql(entity: Entity, files: list[Path]) -> str:
+    """raw.<entity> from its files with DuckDB's readers: typed on read, the newest file
+    winning a key when there are several; no quarantine, accounting or conflict log."""
+    table = f"raw.{_q(entity.qualified_name)}"
+    if not files:
+        columns = ", ".join(f"{_q(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns)
+        return f"create or replace table {table} ({columns})"
+    several = len(files) > 1
     newest = ""
     if several:
         key = ", ".join(_q(k) for k in entity.key)
         newest = f" qualify row_number() over (partition by {key} order by filename desc) = 1"
-    return f"create or replace table {table} as select {typed} from ({source}){newest}"
+    source = _files_sql(entity, files, several)
+    return f"create or replace table {table} as select {_typed(entity)} from ({source}){newest}"
+
+
+def snapshots_load_sql(entity: Entity, files: list[Path]) -> str:
+    """raw.<entity>_snapshots (lib/ingest/snapshots.py) from its files: each file's distinct
+    rows with the file's name and extract date; no row numbers (every `_source_row` is 1)."""
+    table = f"raw.{_q(snapshots_table_name(entity))}"
+    columns = ", ".join(f"{_q(name)} {sql_type}" for name, sql_type in SNAPSHOT_COLUMNS)
+    if not files:
+        typed_columns = ", ".join(f"{_q(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns)
+        return f"create or replace table {table} ({typed_columns}, {columns})"
+    file_name = "regexp_extract(filename, '[^/]+$')"
+    return f"""create or replace table {table} as
+        select distinct {_typed(entity)},
+            {_lit(entity.folder + "/")} || {file_name} as _source_file,
+            try_cast(left({file_name}, 10) as date) as _extract_date,
+            cast(1 as bigint) as _source_row,
+            cast(null as timestamp) as _loaded_at
+        from ({_files_sql(entity, files, True)})"""
 
 
 def compile_models(work: Path, settings: Settings, env: dict[str, str]) -> list[dict[str, str]]:
@@ -243,7 +270,10 @@ def limit_plan(landing: Path, settings: Settings, models: list[dict[str, str]]) 
     read = ["create schema if not exists raw"]
     for entity in SOURCE_ENTITIES:
         folder = landing / entity.source / entity.name
-        read.append(raw_load_sql(entity, extract_files(folder) if folder.is_dir() else []))
+        files = extract_files(folder) if folder.is_dir() else []
+        read.append(raw_load_sql(entity, files))
+        if entity in SNAPSHOT_ENTITIES:
+            read.append(snapshots_load_sql(entity, files))
     read.append(raw_load_sql(STAGE_MAPPING, [settings.stage_mapping]))
     statements = [f"create schema if not exists {_q(s)}" for s in sorted({m["schema"] for m in models})]
     for model in models:
