@@ -17,10 +17,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 demo: $(STAMP)
 	$(BIN)/gtm demo
 
-## test: the whole test suite (lint first), as CI runs it
+## test: the whole test suite (lint first), as CI runs it: one pytest worker per core (at most 4),
+## each test file whole on one worker so its module fixtures are built once
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
 ## test-spark: the DuckDB-vs-Spark equality test and the dbt unit tests on Spark (~10 min; needs Java 17)
 test-spark: $(STAMP)

@@ -1,9 +1,11 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 # Keep test logs clean: no analytics, no progress bars.
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -13,10 +15,26 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
 @pytest.fixture(scope="session")
-def published_demo(tmp_path_factory) -> Path:
+def published_demo(tmp_path_factory, worker_id) -> Path:
     """A tiny demo company (scale 0.03, as of 2026-11-26) refreshed and published once per
-    session, as a user runs it; its warehouse folder. Read it, never write into it."""
-    root = tmp_path_factory.mktemp("published_demo")
+    session, as a user runs it; its warehouse folder. Read it, never write into it.
+
+    Under pytest-xdist (`make test` runs the suite on every core) the workers share one: the
+    first to need it builds it in the session's common temp folder while the others wait.
+    """
+    session_dir = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        session_dir = session_dir.parent  # shared by this session's workers only
+    root = session_dir / "published_demo"
+    with FileLock(session_dir / "published_demo.lock"):
+        if not (root / "warehouse" / "published.duckdb").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            _publish_demo(root)
+    return root / "warehouse"
+
+
+def _publish_demo(root: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GTM_")},
         "GTM_LANDING_DIR": str(root / "landing"),
@@ -28,4 +46,3 @@ def published_demo(tmp_path_factory) -> Path:
     for args in (["demo-data", "--out", str(root / "landing"), "--scale", "0.03"], ["refresh"]):
         done = subprocess.run([*gtm, *args], env=env, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return root / "warehouse"

@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from orchestration.settings import DBT_PROJECT_DIR
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 # Beside the manifest: the project files it was parsed from, one relative path a line.
 PARSED_FILES_NAME = "manifest_files.txt"
+PARSE_LOCK_NAME = ".parse.lock"
 MARTS_FOLDER = "marts"
 # The folders whose files `dbt parse` reads: a newer file makes the manifest stale.
 _PROJECT_FOLDERS = ("models", "macros", "tests")
@@ -100,8 +103,22 @@ def dbt_executable() -> str:
 
 
 def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """Run `dbt parse` when the manifest is missing or stale; the manifest's path."""
+    """Run `dbt parse` when the manifest is missing or stale; the manifest's path.
+
+    Processes that need the manifest at the same time (the Dagster UI and a `gtm` command,
+    test workers) take turns: one parses, the others then find it fresh, and none reads a
+    manifest while dbt is writing it.
+    """
     manifest_path = project_dir / "target" / "manifest.json"
+    if not manifest_is_stale(manifest_path, project_dir):
+        return manifest_path
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(manifest_path.with_name(PARSE_LOCK_NAME)):
+        _parse_if_stale(manifest_path, project_dir)
+    return manifest_path
+
+
+def _parse_if_stale(manifest_path: Path, project_dir: Path) -> None:
     if manifest_is_stale(manifest_path, project_dir):
         parsed_files = _relative_paths(_project_files(project_dir), project_dir)
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -118,7 +135,6 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
             output = (completed.stdout + completed.stderr).strip()
             raise ManifestError(f"dbt parse failed in {project_dir} (exit {completed.returncode}): {output}")
         _parsed_files_path(manifest_path).write_text("".join(f"{path}\n" for path in parsed_files))
-    return manifest_path
 
 
 @functools.cache

@@ -1,9 +1,10 @@
 """localstripe (a fake, stateful Stripe server from PyPI) on a free local port, and helpers that
 create Stripe objects in it through its HTTP API, as a Stripe user would.
 
-localstripe keeps its state in a fixed file (/tmp/localstripe.pickle): run one at a time; each
-start here is `--from-scratch`. It serves plans (not prices), one item per subscription, no
-trials, discounts on subscriptions or credit notes: tests/test_pull_stripe_recorded.py covers those.
+localstripe keeps its state in a fixed file (/tmp/localstripe.pickle): one runs at a time (a
+file lock makes the others wait); each start here is `--from-scratch`. It serves plans (not
+prices), one item per subscription, no trials, discounts on subscriptions or credit notes:
+tests/test_pull_stripe_recorded.py covers those.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 
 import requests
+from filelock import FileLock
 
 API_KEY = "sk_test_localstripe"
 
@@ -26,8 +28,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# localstripe's state file is fixed, so a second instance would share (and scramble) it: every
+# instance started here holds this lock while it runs, whichever process or test worker starts it.
+STATE_LOCK = "/tmp/localstripe.pickle.lock"
+
+
 @contextlib.contextmanager
 def running_localstripe() -> Iterator[str]:
+    with FileLock(STATE_LOCK):
+        yield from _serve()
+
+
+def _serve() -> Iterator[str]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
