@@ -22,33 +22,25 @@ from orchestration.lib.ingest import (
     ingest_file_entity,
     load,
 )
+from tests.support.landing_files import (
+    CAMPAIGN_HEADER,
+    LOADED_AT,
+    OPP_HEADER,
+    land,
+    land_campaigns,
+    land_csv,
+    rows,
+    work_database,
+)
 
-LOADED_AT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
 T = dt.datetime
 D = dt.date
-
-OPP_HEADER = "opportunity_id,account_id,opportunity_type,created_at,close_date,stage,is_closed,is_won,amount,currency"
-CAMPAIGN_HEADER = "campaign_id,campaign_name,channel,start_date,end_date"
 
 
 @pytest.fixture
 def con(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A work database on disk, as in production (the landing dir is tmp_path)."""
-    connection = duckdb.connect(str(tmp_path / "work.duckdb"))
-    yield connection
-    connection.close()
-
-
-def land(landing: Path, folder: str, name: str, text: str) -> Path:
-    """Write one extract file `landing/folder/name` (lines given without indentation)."""
-    path = landing / folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
+    yield from work_database(tmp_path)
 
 
 def counts(result: IngestResult) -> tuple[int, int, int, int, int]:
@@ -223,26 +215,18 @@ def test_row_numbers_count_data_rows_also_across_multi_line_fields(con, tmp_path
 
 def test_later_extract_wins_identical_rows_count_once_and_deletes_are_not_inferred(con, tmp_path):
     folder = "crm/campaigns"
-    land(
-        tmp_path,
-        folder,
-        "2026-11-25.csv",
-        f"{CAMPAIGN_HEADER}\n"
-        "c1,Old name,events,2026-01-01,\n"
-        "c2,Same,events,2026-01-01,\n"
-        "c3,Only old,events,2026-01-01,\n"
-        "c3,Only old,events,2026-01-01,\n"
-        "c5,Also only old,events,2026-01-01,\n",
-    )
-    land(
-        tmp_path,
-        folder,
-        "2026-11-26.csv",
-        f"{CAMPAIGN_HEADER}\n"
-        "c1,New name,events,2026-01-01,\n"
-        "c2,Same,events,2026-01-01,\n"
-        "c4,New,events,2026-01-01,2026-03-01\n",
-    )
+    land_csv(tmp_path, folder, "2026-11-25.csv", CAMPAIGN_HEADER, [
+        "c1,Old name,events,2026-01-01,",
+        "c2,Same,events,2026-01-01,",
+        "c3,Only old,events,2026-01-01,",
+        "c3,Only old,events,2026-01-01,",
+        "c5,Also only old,events,2026-01-01,",
+    ])
+    land_csv(tmp_path, folder, "2026-11-26.csv", CAMPAIGN_HEADER, [
+        "c1,New name,events,2026-01-01,",
+        "c2,Same,events,2026-01-01,",
+        "c4,New,events,2026-01-01,2026-03-01",
+    ])
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert result.files == ("crm/campaigns/2026-11-25.csv", "crm/campaigns/2026-11-26.csv")
     assert counts(result) == (8, 5, 0, 3, 0)
@@ -263,8 +247,8 @@ def test_later_extract_wins_identical_rows_count_once_and_deletes_are_not_inferr
 
 
 def test_quarantined_row_does_not_replace_the_older_valid_version(con, tmp_path):
-    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,Good,events,2026-01-01,\n")
-    land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc1,Bad,events,2026-13-01,\n")
+    land_campaigns(tmp_path, "a.csv", "c1,Good,events,2026-01-01,")
+    land_campaigns(tmp_path, "b.csv", "c1,Bad,events,2026-13-01,")
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert counts(result) == (2, 1, 1, 0, 0)
     assert rows(con, "select campaign_name, _source_file from raw.crm__campaigns") == [("Good", "crm/campaigns/a.csv")]
@@ -272,15 +256,13 @@ def test_quarantined_row_does_not_replace_the_older_valid_version(con, tmp_path)
 
 
 def test_conflicting_key_in_the_winning_file_keeps_all_versions(con, tmp_path):
-    land(
+    land_campaigns(
         tmp_path,
-        "crm/campaigns",
         "2026-11-26.csv",
-        f"{CAMPAIGN_HEADER}\n"
-        "c1,One,events,2026-01-01,\n"
-        "c1,Two,events,2026-01-01,\n"
-        "c1,One,events,2026-01-01,\n"
-        "c2,Fine,events,2026-01-01,\n",
+        "c1,One,events,2026-01-01,",
+        "c1,Two,events,2026-01-01,",
+        "c1,One,events,2026-01-01,",
+        "c2,Fine,events,2026-01-01,",
     )
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert counts(result) == (4, 3, 0, 1, 1)
@@ -295,18 +277,8 @@ def test_conflicting_key_in_the_winning_file_keeps_all_versions(con, tmp_path):
 
 
 def test_conflict_in_an_older_file_is_recorded_though_a_later_file_holds_the_key(con, tmp_path):
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-25.csv",
-        f"{CAMPAIGN_HEADER}\nc1,One,events,2026-01-01,\nc1,Two,events,2026-01-01,\n",
-    )
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-26.csv",
-        f"{CAMPAIGN_HEADER}\nc1,Three,events,2026-01-01,\n",
-    )
+    land_campaigns(tmp_path, "2026-11-25.csv", "c1,One,events,2026-01-01,", "c1,Two,events,2026-01-01,")
+    land_campaigns(tmp_path, "2026-11-26.csv", "c1,Three,events,2026-01-01,")
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert counts(result) == (3, 1, 0, 2, 1)
     assert rows(con, "select campaign_name from raw.crm__campaigns") == [("Three",)]
@@ -330,18 +302,8 @@ def test_composite_key_conflict_joins_the_key_with_a_bar(con, tmp_path):
 
 
 def test_rows_with_a_null_key_are_kept_unless_identical(con, tmp_path):
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-25.csv",
-        f"{CAMPAIGN_HEADER}\n,A,events,2026-01-01,\n,B,events,2026-01-01,\n",
-    )
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-26.csv",
-        f"{CAMPAIGN_HEADER}\n,A,events,2026-01-01,\n,A,events,2026-01-01,\n",
-    )
+    land_campaigns(tmp_path, "2026-11-25.csv", ",A,events,2026-01-01,", ",B,events,2026-01-01,")
+    land_campaigns(tmp_path, "2026-11-26.csv", ",A,events,2026-01-01,", ",A,events,2026-01-01,")
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert counts(result) == (4, 2, 0, 2, 0)
     assert rows(con, "select campaign_name, _source_file, _source_row from raw.crm__campaigns") == [
@@ -424,7 +386,7 @@ def test_folder_without_extract_files_names_it(con, tmp_path):
 
 
 def test_missing_required_column_names_file_and_column(con, tmp_path):
-    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "2026-11-25.csv", "c1,A,events,2026-01-01,")
     land(
         tmp_path,
         "crm/campaigns",
@@ -437,7 +399,7 @@ def test_missing_required_column_names_file_and_column(con, tmp_path):
 
 
 def test_file_name_with_a_pattern_character_is_refused(con, tmp_path):
-    land(tmp_path, "crm/campaigns", "2026-11-26[1].csv", f"{CAMPAIGN_HEADER}\n")
+    land_campaigns(tmp_path, "2026-11-26[1].csv")
     with pytest.raises(SourceContractError, match=r"file 2026-11-26\[1\].csv: the path .*rename"):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
 
@@ -461,7 +423,7 @@ def test_empty_file_is_refused(con, tmp_path):
     ids=["gzip", "binary body", "header quote", "no header"],
 )
 def test_a_file_that_is_not_csv_names_the_file_and_changes_nothing(con, tmp_path, content, problem):
-    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "a.csv", "c1,A,events,2026-01-01,")
     ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     (tmp_path / "crm/campaigns/b.csv").write_bytes(content)
     with pytest.raises(SourceContractError, match=r"^crm/campaigns: file b.csv cannot be read: .*" + problem):
@@ -499,7 +461,7 @@ def test_columns_that_differ_only_by_case_are_refused_in_csv_and_parquet_alike(c
 
 
 def test_a_parquet_file_that_is_not_one_names_the_file(con, tmp_path):
-    land(tmp_path, "crm/campaigns", "a.parquet", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "a.parquet", "c1,A,events,2026-01-01,")
     with pytest.raises(SourceContractError, match=r"^crm/campaigns: file a.parquet cannot be read: "):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
 
@@ -569,7 +531,7 @@ def test_rejected_lines_untypeable_rows_and_multi_line_fields_keep_their_row_num
         "c8,H,events,2026-01-01,\r\n"  # row 8
         "c1,A,events,2026-01-01,\n",  # row 9: identical to row 1
     )
-    land(tmp_path, "crm/campaigns", "2026-11-26.csv", f"{CAMPAIGN_HEADER}\nc8,H2,events,2026-01-01,\nc9,I,events\n")
+    land_campaigns(tmp_path, "2026-11-26.csv", "c8,H2,events,2026-01-01,", "c9,I,events")
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert [(f.rows_read, f.rows_loaded, f.rows_quarantined, f.duplicates_dropped) for f in result.per_file] == [
         (9, 2, 5, 2),
@@ -657,12 +619,9 @@ def test_parquet_and_csv_in_one_entity(con, tmp_path):
                 is_closed, is_won, amount, currency, seats)
         ) TO '{folder / "2026-11-25.parquet"}' (FORMAT parquet)"""
     )
-    land(
-        tmp_path,
-        "crm/opportunities",
-        "2026-11-26.csv",
-        f"{OPP_HEADER}\no2,a1,renewal,2026-01-02,2026-02-01,Won,true,true,30,USD\n",
-    )
+    land_csv(tmp_path, "crm/opportunities", "2026-11-26.csv", OPP_HEADER, [
+        "o2,a1,renewal,2026-01-02,2026-02-01,Won,true,true,30,USD",
+    ])
     result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
     assert counts(result) == (3, 2, 0, 1, 0)
     assert rows(
@@ -752,18 +711,8 @@ def test_row_numbers_are_right_with_parallel_reads_and_rejected_lines(con, tmp_p
 
 
 def test_accounting_adds_up_per_file_and_is_logged(con, tmp_path):
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-25.csv",
-        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc2,B,events,bad,\nc3,C,events,2026-01-01,\n",
-    )
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-26.csv",
-        f"{CAMPAIGN_HEADER}\nc1,A2,events,2026-01-01,\nc1,A2,events,2026-01-01,\n",
-    )
+    land_campaigns(tmp_path, "2026-11-25.csv", "c1,A,events,2026-01-01,", "c2,B,events,bad,", "c3,C,events,2026-01-01,")
+    land_campaigns(tmp_path, "2026-11-26.csv", "c1,A2,events,2026-01-01,", "c1,A2,events,2026-01-01,")
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     for f in result.per_file:
         assert f.rows_read == f.rows_loaded + f.rows_quarantined + f.duplicates_dropped
@@ -777,9 +726,9 @@ def test_accounting_adds_up_per_file_and_is_logged(con, tmp_path):
 
 
 def test_an_accounting_mismatch_raises_and_changes_nothing(con, tmp_path, monkeypatch):
-    land(tmp_path, "crm/campaigns", "a.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "a.csv", "c1,A,events,2026-01-01,")
     ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
-    land(tmp_path, "crm/campaigns", "b.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "b.csv", "c2,B,events,2026-01-01,")
     monkeypatch.setattr(load, "write_raw_rows", lambda *args: None)  # a bug losing rows
     monkeypatch.setattr(append, "write_raw_rows", lambda *args: None)  # b.csv sorts last: appended
     with pytest.raises(RowAccountingError, match=r"^crm/campaigns/b.csv: 1 rows read but 0 load"):
@@ -787,20 +736,15 @@ def test_an_accounting_mismatch_raises_and_changes_nothing(con, tmp_path, monkey
     assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
     assert rows(con, "select source_file from raw._ingest_log") == [("crm/campaigns/a.csv",)]
     # and recomputed in full: a late file sorting first
-    land(tmp_path, "crm/campaigns", "0.csv", f"{CAMPAIGN_HEADER}\nc0,Z,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "0.csv", "c0,Z,events,2026-01-01,")
     with pytest.raises(RowAccountingError, match=r"^crm/campaigns/0.csv: 1 rows read but 0 load"):
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert rows(con, "select campaign_id from raw.crm__campaigns") == [("c1",)]
 
 
 def test_running_twice_gives_the_same_tables(con, tmp_path):
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "2026-11-25.csv",
-        f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\nc1,B,events,2026-01-01,\nc2,B,x,bad,\n",
-    )
-    land(tmp_path, "crm/campaigns", "2026-11-26.csv", f"{CAMPAIGN_HEADER}\nc3,C,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "2026-11-25.csv", "c1,A,events,2026-01-01,", "c1,B,events,2026-01-01,", "c2,B,x,bad,")
+    land_campaigns(tmp_path, "2026-11-26.csv", "c3,C,events,2026-01-01,")
     tables = [
         "raw.crm__campaigns",
         "quarantine.crm__campaigns",
@@ -823,20 +767,16 @@ def test_running_twice_gives_the_same_tables(con, tmp_path):
 
 
 def test_a_file_whose_name_is_not_an_extract_date_warns_and_the_file_that_won_most_keys_is_known(con, tmp_path):
-    land(
+    land_campaigns(
         tmp_path,
-        "crm/campaigns",
         "2026-11-25.csv",
-        f"{CAMPAIGN_HEADER}\nc1,New,events,2026-03-01,\nc2,B,events,2026-03-01,\nc3,C,events,2026-03-01,\n",
+        "c1,New,events,2026-03-01,",
+        "c2,B,events,2026-03-01,",
+        "c3,C,events,2026-03-01,",
     )
-    land(tmp_path, "crm/campaigns", "2026-11-26T0200_part2.csv", f"{CAMPAIGN_HEADER}\nc4,D,events,2026-03-01,\n")
+    land_campaigns(tmp_path, "2026-11-26T0200_part2.csv", "c4,D,events,2026-03-01,")
     # an old copy: 'b' sorts after '2', so it wins c1 and c2 with stale values
-    land(
-        tmp_path,
-        "crm/campaigns",
-        "backup.CSV",
-        f"{CAMPAIGN_HEADER}\nc1,Old,events,2026-03-01,\nc2,B,events,2026-03-01,\n",
-    )
+    land_campaigns(tmp_path, "backup.CSV", "c1,Old,events,2026-03-01,", "c2,B,events,2026-03-01,")
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert result.warnings == (
         "crm/campaigns: file backup.CSV: the name does not begin with an extract date (YYYY-MM-DD); files are "
@@ -873,7 +813,7 @@ def test_a_name_is_dated_when_it_begins_with_a_real_iso_date(name, dated):
 
 def test_a_link_leaving_the_landing_folder_is_refused_naming_link_and_target(con, tmp_path):
     landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
-    land(landing, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_campaigns(landing, "2026-11-25.csv", "c1,A,events,2026-01-01,")
     outside = land(elsewhere, ".", "secret.csv", f"{CAMPAIGN_HEADER},salary\nc2,B,events,2026-01-01,,100\n")
     (landing / "crm/campaigns/2026-11-26.csv").symlink_to(outside)
     with pytest.raises(SourceContractError) as error:
@@ -886,7 +826,7 @@ def test_a_link_leaving_the_landing_folder_is_refused_naming_link_and_target(con
 
 def test_a_linked_entity_folder_leaving_the_landing_folder_is_refused(con, tmp_path):
     landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
-    land(elsewhere, "campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_csv(elsewhere, "campaigns", "2026-11-25.csv", CAMPAIGN_HEADER, ["c1,A,events,2026-01-01,"])
     (landing / "crm").mkdir(parents=True)
     (landing / "crm/campaigns").symlink_to(elsewhere / "campaigns")
     with pytest.raises(SourceContractError, match=r"^crm/campaigns is a link to .*elsewhere/campaigns, outside"):
@@ -894,7 +834,7 @@ def test_a_linked_entity_folder_leaving_the_landing_folder_is_refused(con, tmp_p
 
 
 def test_a_dangling_link_is_refused_not_skipped(con, tmp_path):
-    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "2026-11-25.csv", "c1,A,events,2026-01-01,")
     (tmp_path / "crm/campaigns/2026-11-26.csv").symlink_to(tmp_path / "gone.csv")
     with pytest.raises(SourceContractError) as error:
         ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
@@ -905,8 +845,8 @@ def test_a_dangling_link_is_refused_not_skipped(con, tmp_path):
 
 
 def test_a_link_inside_the_landing_folder_is_read(con, tmp_path):
-    land(tmp_path, "crm/campaigns", "2026-11-25.csv", f"{CAMPAIGN_HEADER}\nc1,A,events,2026-01-01,\n")
-    shared = land(tmp_path, "shared", "campaigns.csv", f"{CAMPAIGN_HEADER}\nc2,B,events,2026-01-01,\n")
+    land_campaigns(tmp_path, "2026-11-25.csv", "c1,A,events,2026-01-01,")
+    shared = land_csv(tmp_path, "shared", "campaigns.csv", CAMPAIGN_HEADER, ["c2,B,events,2026-01-01,"])
     (tmp_path / "crm/campaigns/2026-11-26.csv").symlink_to(shared)
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
     assert counts(result) == (2, 2, 0, 0, 0)
@@ -1005,20 +945,16 @@ def test_long_records_are_found_with_their_row_and_place(tmp_path):
 
 
 def test_absurd_amounts_dates_and_offsets_are_quarantined_with_their_reason(con, tmp_path):
-    land(
-        tmp_path,
-        "crm/opportunities",
-        "2026-11-26.csv",
-        f"{OPP_HEADER}\n"
-        "o1,a1,new_business,9999-12-31T23:59:59-14:00,2026-02-01,Won,1,1,10,USD\n"
-        "o2,a1,new_business,2026-01-01T10:00:00+99:99,2026-02-01,Won,1,1,10,USD\n"
-        "o3,a1,new_business,2026-01-01,0000-01-01,Won,1,1,10,USD\n"
-        "o4,a1,new_business,2026-01-01,2026-02-01,Won,1,1,1e400,USD\n"
-        "o5,a1,new_business,2026-01-01,2026-02-01,Won,1,1,NaN,USD\n"
-        "o6,a1,new_business,2026-01-01,2026-02-01,Won,1,1,-inf,USD\n"
-        "o7,a1,new_business,2026-01-01T10:00:00+14:00,2200-12-31,Won,1,1,1e308,USD\n"
-        "o8,a1,new_business,1899-12-31T23:00:00-01:00,2026-02-01,Won,1,1,10,USD\n",
-    )
+    land_csv(tmp_path, "crm/opportunities", "2026-11-26.csv", OPP_HEADER, [
+        "o1,a1,new_business,9999-12-31T23:59:59-14:00,2026-02-01,Won,1,1,10,USD",
+        "o2,a1,new_business,2026-01-01T10:00:00+99:99,2026-02-01,Won,1,1,10,USD",
+        "o3,a1,new_business,2026-01-01,0000-01-01,Won,1,1,10,USD",
+        "o4,a1,new_business,2026-01-01,2026-02-01,Won,1,1,1e400,USD",
+        "o5,a1,new_business,2026-01-01,2026-02-01,Won,1,1,NaN,USD",
+        "o6,a1,new_business,2026-01-01,2026-02-01,Won,1,1,-inf,USD",
+        "o7,a1,new_business,2026-01-01T10:00:00+14:00,2200-12-31,Won,1,1,1e308,USD",
+        "o8,a1,new_business,1899-12-31T23:00:00-01:00,2026-02-01,Won,1,1,10,USD",
+    ])
     result = ingest_entity(con, OPPORTUNITIES, tmp_path, LOADED_AT)
     assert counts(result) == (8, 2, 6, 0, 0)
     assert rows(con, "select _source_row, _column, _reason from quarantine.crm__opportunities order by 1") == [
@@ -1043,11 +979,12 @@ def test_absurd_amounts_dates_and_offsets_are_quarantined_with_their_reason(con,
 
 
 def test_the_plausible_years_are_a_setting(con, tmp_path):
-    land(
+    land_campaigns(
         tmp_path,
-        "crm/campaigns",
         "2026-11-26.csv",
-        f"{CAMPAIGN_HEADER}\nc1,A,events,1989-12-31,\nc2,B,events,1990-01-01,2030-12-31\nc3,C,events,2026-01-01,2031-01-01\n",
+        "c1,A,events,1989-12-31,",
+        "c2,B,events,1990-01-01,2030-12-31",
+        "c3,C,events,2026-01-01,2031-01-01",
     )
     result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT, years=(1990, 2030))
     assert counts(result) == (3, 1, 2, 0, 0)

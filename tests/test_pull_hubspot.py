@@ -6,21 +6,18 @@ three deals in two pipelines whose stage labels repeat, one campaign.
 
 import datetime as dt
 
-import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.connectors import CONNECTORS, PullError
 from orchestration.lib.connectors.hubspot import SEARCH_CAP, HubSpotClient
 from orchestration.lib.connectors.runner import pull
 from orchestration.settings import Settings
+from tests.support.crm_pulled import contract_row, landed, naive, pull_settings, stage_entries
+from tests.support.crm_pulled import utc as t
 from tests.support.crm_servers import FakeHubSpot, hubspot_pipeline, serving
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
 UTC = dt.UTC
-
-
-def t(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
 def portal() -> FakeHubSpot:
@@ -128,24 +125,9 @@ def portal() -> FakeHubSpot:
 
 
 def settings_for(tmp_path, base_url: str, token: str = TOKEN, mapping: str = "") -> Settings:
-    return Settings.from_env(
-        {
-            "GTM_LANDING_DIR": str(tmp_path / "landing"),
-            "GTM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-            "GTM_HUBSPOT_TOKEN": token,
-            "GTM_HUBSPOT_API_BASE": base_url,
-            "GTM_HUBSPOT_MAPPING": mapping,
-        }
+    return pull_settings(
+        tmp_path, {"GTM_HUBSPOT_TOKEN": token, "GTM_HUBSPOT_API_BASE": base_url, "GTM_HUBSPOT_MAPPING": mapping}
     )
-
-
-def landed(report, folder: str, key: str) -> dict[str, dict]:
-    [path] = [p for p in report.files if f"/{folder}/" in str(p)]
-    return {row[key]: row for row in pq.read_table(path).to_pylist()}
-
-
-def naive(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour)
 
 
 @pytest.fixture
@@ -160,22 +142,17 @@ def test_companies_become_accounts(pulled):
     _, report = pulled
     accounts = landed(report, "crm/accounts", "account_id")
     assert accounts == {
-        "1": {
-            "account_id": "1",
-            "account_name": "Acme",
-            "segment": None,
-            "industry": "COMPUTER_SOFTWARE",
-            "country": "DE",
-            "created_at": naive("2026-01-02"),
-        },
-        "2": {
-            "account_id": "2",
-            "account_name": "Globex",
-            "segment": None,
-            "industry": None,
-            "country": "US",
-            "created_at": naive("2026-01-03"),
-        },
+        "1": contract_row(
+            "accounts",
+            account_id="1",
+            account_name="Acme",
+            industry="COMPUTER_SOFTWARE",
+            country="DE",
+            created_at=naive("2026-01-02"),
+        ),
+        "2": contract_row(
+            "accounts", account_id="2", account_name="Globex", country="US", created_at=naive("2026-01-03")
+        ),
     }
 
 
@@ -183,18 +160,17 @@ def test_contacts_become_leads_with_lifecycle_dates_associations_and_channels(pu
     _, report = pulled
     leads = landed(report, "crm/leads", "lead_id")
     assert set(leads) == {"11", "12"}  # 13 is deleted: counted, not landed
-    assert leads["11"] == {
-        "lead_id": "11",
-        "created_at": naive("2026-02-01"),  # the lead stage's entry date, not createdate
-        "channel": "paid_search",
-        "campaign_id": None,
-        "account_id": "1",
-        "mql_at": naive("2026-02-03"),
-        "sql_at": naive("2026-02-05"),
-        "converted_at": naive("2026-02-10"),
-        "opportunity_id": "21",
-        "disqualified_at": None,
-    }
+    assert leads["11"] == contract_row(
+        "leads",
+        lead_id="11",
+        created_at=naive("2026-02-01"),  # the lead stage's entry date, not createdate
+        channel="paid_search",
+        account_id="1",
+        mql_at=naive("2026-02-03"),
+        sql_at=naive("2026-02-05"),
+        converted_at=naive("2026-02-10"),
+        opportunity_id="21",
+    )
     # no lead-stage date: createdate; a source the channel map lacks: landed in lower case
     assert leads["12"]["created_at"] == naive("2026-02-11", 8)
     assert leads["12"]["channel"] == "trade_fair"
@@ -204,21 +180,20 @@ def test_contacts_become_leads_with_lifecycle_dates_associations_and_channels(pu
 def test_deals_become_opportunities_with_stage_labels_of_their_own_pipeline(pulled):
     _, report = pulled
     deals = landed(report, "crm/opportunities", "opportunity_id")
-    assert deals["21"] == {
-        "opportunity_id": "21",
-        "account_id": "1",
-        "lead_id": None,
-        "opportunity_type": "new_business",
-        "created_at": naive("2026-02-10"),
-        "close_date": dt.date(2026, 3, 31),
-        "stage": "Closed Won",
-        "is_closed": True,
-        "is_won": True,
-        "amount": 12000.5,
-        "currency": "EUR",
-        "owner_id": "77",
-        "loss_reason": None,
-    }
+    assert deals["21"] == contract_row(
+        "opportunities",
+        opportunity_id="21",
+        account_id="1",
+        opportunity_type="new_business",
+        created_at=naive("2026-02-10"),
+        close_date=dt.date(2026, 3, 31),
+        stage="Closed Won",
+        is_closed=True,
+        is_won=True,
+        amount=12000.5,
+        currency="EUR",
+        owner_id="77",
+    )
     # pipeline 2001's stage 2001-1 is labelled Qualification, as the default pipeline's qualifiedtobuy
     assert (deals["22"]["stage"], deals["22"]["opportunity_type"]) == ("Qualification", "expansion")
     # no amount: 0; no currency: the reporting currency
@@ -230,9 +205,7 @@ def test_deals_become_opportunities_with_stage_labels_of_their_own_pipeline(pull
 
 def test_deal_stage_history_lists_each_stage_entered_once(pulled):
     _, report = pulled
-    [path] = [p for p in report.files if "/crm/opportunity_stage_history/" in str(p)]
-    rows = sorted((r["opportunity_id"], r["entered_at"], r["stage"]) for r in pq.read_table(path).to_pylist())
-    assert rows == [
+    assert stage_entries(report) == [
         ("21", naive("2026-02-10"), "Discovery Call"),
         ("21", naive("2026-02-20"), "Qualification"),  # set again on 02-25: not a new entry
         ("21", naive("2026-03-31"), "Closed Won"),
@@ -244,13 +217,14 @@ def test_campaigns_are_pulled_when_the_portal_has_them(pulled):
     _, report = pulled
     campaigns = landed(report, "crm/campaigns", "campaign_id")
     assert campaigns == {
-        "7c1a-spring": {
-            "campaign_id": "7c1a-spring",
-            "campaign_name": "Spring launch",
-            "channel": "other",
-            "start_date": dt.date(2026, 3, 1),
-            "end_date": dt.date(2026, 3, 31),
-        }
+        "7c1a-spring": contract_row(
+            "campaigns",
+            campaign_id="7c1a-spring",
+            campaign_name="Spring launch",
+            channel="other",
+            start_date=dt.date(2026, 3, 1),
+            end_date=dt.date(2026, 3, 31),
+        )
     }
 
 

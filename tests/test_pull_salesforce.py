@@ -6,24 +6,17 @@ deleted), two opportunities and their OpportunityHistory.
 
 import datetime as dt
 
-import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.connectors import CONNECTORS, PullError
 from orchestration.lib.connectors.runner import pull
 from orchestration.settings import Settings
+from tests.support.crm_pulled import contract_row, landed, naive, pull_settings, stage_entries
+from tests.support.crm_pulled import utc as t
 from tests.support.crm_servers import FakeSalesforce, serving
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-consumer-key", "sf-consumer-secret-4242"
 UTC = dt.UTC
-
-
-def t(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
-
-
-def naive(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour)
 
 
 def lead(org: FakeSalesforce, lead_id: str, modified: dt.datetime, **fields) -> None:
@@ -122,19 +115,12 @@ def org() -> FakeSalesforce:
 
 def settings_for(tmp_path, base_url: str, **values: str) -> Settings:
     env = {
-        "GTM_LANDING_DIR": str(tmp_path / "landing"),
-        "GTM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
         "GTM_SALESFORCE_INSTANCE_URL": base_url,
         "GTM_SALESFORCE_CLIENT_ID": CLIENT_ID,
         "GTM_SALESFORCE_CLIENT_SECRET": CLIENT_SECRET,
     }
     env.update({"GTM_SALESFORCE_" + k.upper(): v for k, v in values.items()})
-    return Settings.from_env(env)
-
-
-def landed(report, folder: str, key: str) -> dict[str, dict]:
-    [path] = [p for p in report.files if f"/{folder}/" in str(p)]
-    return {row[key]: row for row in pq.read_table(path).to_pylist()}
+    return pull_settings(tmp_path, env)
 
 
 @pytest.fixture
@@ -147,22 +133,23 @@ def pulled(tmp_path):
 
 def test_accounts_and_campaigns(pulled):
     _, report = pulled
-    assert landed(report, "crm/accounts", "account_id")["001A"] == {
-        "account_id": "001A",
-        "account_name": "Acme",
-        "segment": None,
-        "industry": "Technology",
-        "country": "DE",
-        "created_at": naive("2026-01-02"),
-    }
+    assert landed(report, "crm/accounts", "account_id")["001A"] == contract_row(
+        "accounts",
+        account_id="001A",
+        account_name="Acme",
+        industry="Technology",
+        country="DE",
+        created_at=naive("2026-01-02"),
+    )
     campaigns = landed(report, "crm/campaigns", "campaign_id")
-    assert campaigns["701A"] == {
-        "campaign_id": "701A",
-        "campaign_name": "Spring webinar",
-        "channel": "events",  # Campaign Type Webinar
-        "start_date": dt.date(2026, 3, 1),
-        "end_date": dt.date(2026, 3, 31),
-    }
+    assert campaigns["701A"] == contract_row(
+        "campaigns",
+        campaign_id="701A",
+        campaign_name="Spring webinar",
+        channel="events",  # Campaign Type Webinar
+        start_date=dt.date(2026, 3, 1),
+        end_date=dt.date(2026, 3, 31),
+    )
     # a Type the channel map lacks lands in lower case; no StartDate: the CreatedDate
     assert (campaigns["701B"]["channel"], campaigns["701B"]["start_date"]) == ("street_fair", dt.date(2026, 2, 21))
 
@@ -171,43 +158,38 @@ def test_leads(pulled):
     _, report = pulled
     leads = landed(report, "crm/leads", "lead_id")
     assert set(leads) == {"00QA", "00QB"}  # 00QC is deleted: counted, not landed
-    assert leads["00QA"] == {
-        "lead_id": "00QA",
-        "created_at": naive("2026-02-01"),
-        "channel": "organic",  # LeadSource Web
-        "campaign_id": None,
-        "account_id": "001A",
-        "mql_at": None,  # a custom field in most orgs: unmapped by default
-        "sql_at": None,
-        "converted_at": naive("2026-02-10", 0),  # ConvertedDate is a date: midnight UTC
-        "opportunity_id": "006A",
-        "disqualified_at": None,
-    }
+    # mql_at and sql_at stay null: custom fields in most orgs, unmapped by default
+    assert leads["00QA"] == contract_row(
+        "leads",
+        lead_id="00QA",
+        created_at=naive("2026-02-01"),
+        channel="organic",  # LeadSource Web
+        account_id="001A",
+        converted_at=naive("2026-02-10", 0),  # ConvertedDate is a date: midnight UTC
+        opportunity_id="006A",
+    )
     assert leads["00QB"]["channel"] == "partner"
 
 
 def test_opportunities_and_their_stage_entries(pulled):
     _, report = pulled
     opportunities = landed(report, "crm/opportunities", "opportunity_id")
-    assert opportunities["006A"] == {
-        "opportunity_id": "006A",
-        "account_id": "001A",
-        "lead_id": None,
-        "opportunity_type": "new_business",
-        "created_at": naive("2026-02-10"),
-        "close_date": dt.date(2026, 3, 31),
-        "stage": "Closed Won",
-        "is_closed": True,
-        "is_won": True,
-        "amount": 12000.5,
-        "currency": "USD",  # single-currency by default: the reporting currency
-        "owner_id": "005X",
-        "loss_reason": None,
-    }
+    assert opportunities["006A"] == contract_row(
+        "opportunities",
+        opportunity_id="006A",
+        account_id="001A",
+        opportunity_type="new_business",
+        created_at=naive("2026-02-10"),
+        close_date=dt.date(2026, 3, 31),
+        stage="Closed Won",
+        is_closed=True,
+        is_won=True,
+        amount=12000.5,
+        currency="USD",  # single-currency by default: the reporting currency
+        owner_id="005X",
+    )
     assert (opportunities["006B"]["opportunity_type"], opportunities["006B"]["amount"]) == ("expansion", 0.0)
-    [path] = [p for p in report.files if "/crm/opportunity_stage_history/" in str(p)]
-    rows = sorted((r["opportunity_id"], r["entered_at"], r["stage"]) for r in pq.read_table(path).to_pylist())
-    assert rows == [
+    assert stage_entries(report) == [
         ("006A", naive("2026-02-10"), "Prospecting"),
         ("006A", naive("2026-03-01"), "Negotiation"),
         ("006A", naive("2026-03-31"), "Closed Won"),

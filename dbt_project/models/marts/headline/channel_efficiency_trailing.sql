@@ -9,37 +9,26 @@ with channel_efficiency as (
     select * from {{ ref('channel_efficiency') }}
 ),
 
-complete_quarters as (
-    select distinct fiscal_quarter_start
-    from channel_efficiency
-    where cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 3, 'fiscal_quarter_start')) }} as date)
-        <= {{ as_of_date() }}
-    order by fiscal_quarter_start desc
-    limit 4
+trailing_window as (
+    {{ trailing_window('channel_efficiency', 'fiscal_quarter_start', 4,
+                       where=period_end('fiscal_quarter_start', 3) ~ ' <= ' ~ as_of_date()) }}
 ),
 
-trailing_window as (
-    select
-        min(fiscal_quarter_start) as first_quarter_start,
-        max(fiscal_quarter_start) as last_quarter_start,
-        count(*) as quarters
-    from complete_quarters
+in_window as (
+    {{ rows_in_window('channel_efficiency', 'fiscal_quarter_start') }}
 ),
 
 channels as (
     select
-        channel_efficiency.channel,
-        {{ exact_sum('channel_efficiency.spend') }} as spend,
-        sum(channel_efficiency.leads) as leads,
-        sum(channel_efficiency.mqls) as mqls,
-        sum(channel_efficiency.opportunities) as opportunities,
-        sum(channel_efficiency.won) as won,
-        {{ exact_sum('channel_efficiency.won_amount') }} as won_amount
-    from channel_efficiency
-    inner join trailing_window
-        on channel_efficiency.fiscal_quarter_start between trailing_window.first_quarter_start
-            and trailing_window.last_quarter_start
-    group by channel_efficiency.channel
+        channel,
+        {{ exact_sum('spend') }} as spend,
+        sum(leads) as leads,
+        sum(mqls) as mqls,
+        sum(opportunities) as opportunities,
+        sum(won) as won,
+        {{ exact_sum('won_amount') }} as won_amount
+    from in_window
+    group by channel
 ),
 
 with_spend as (
@@ -54,11 +43,10 @@ final as (
         -- ids
         with_spend.channel,
         -- dates
-        cast(trailing_window.first_quarter_start as date) as first_quarter_start,
-        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 3, 'trailing_window.last_quarter_start')) }} as date)
-            as last_quarter_end,
+        cast(trailing_window.first_period as date) as first_quarter_start,
+        {{ period_end('trailing_window.last_period', 3) }} as last_quarter_end,
         -- counts
-        cast(trailing_window.quarters as bigint) as quarters,
+        cast(trailing_window.period_count as bigint) as quarters,
         cast(with_spend.leads as bigint) as leads,
         cast(with_spend.mqls as bigint) as mqls,
         cast(with_spend.opportunities as bigint) as opportunities,

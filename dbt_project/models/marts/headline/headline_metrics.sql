@@ -53,14 +53,16 @@ arr_growth as (
         on year_ago.month = cast({{ dbt.dateadd('month', -12, 'latest.month') }} as date)
 ),
 
-ranked_renewal_months as (
-    select *, row_number() over (order by expiry_month desc) as month_rank
-    from renewals
-    where is_mature
+renewal_window as (
+    {{ trailing_window('renewals', 'expiry_month', 12, where='is_mature') }}
+),
+
+renewals_in_window as (
+    {{ rows_in_window('renewals', 'expiry_month', window='renewal_window') }}
 ),
 
 trailing_renewal_months as (
-    select * from ranked_renewal_months where month_rank <= 12
+    select * from renewals_in_window where is_mature
 ),
 
 trailing_renewals as (
@@ -99,14 +101,15 @@ renewal_metrics as (
     from renewal_rates
 ),
 
-ranked_ttm as (
-    select *, row_number() over (order by period_start desc) as period_rank
-    from ttm_ratios
-    where commercial_ratio is not null
+latest_ttm_window as (
+    {{ trailing_window('ttm_ratios', 'period_start', 1, where='commercial_ratio is not null') }}
 ),
 
 latest_ttm as (
-    select * from ranked_ttm where period_rank = 1
+    select ttm_ratios.*
+    from ttm_ratios
+    inner join latest_ttm_window
+        on ttm_ratios.period_start = latest_ttm_window.last_period
 ),
 
 commercial_ratio_change as (

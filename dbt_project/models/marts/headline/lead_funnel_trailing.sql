@@ -8,28 +8,12 @@ with lead_funnel as (
     select * from {{ ref('lead_funnel') }}
 ),
 
-mature_months as (
-    select distinct cohort_month
-    from lead_funnel
-    where is_mature
-    order by cohort_month desc
-    limit 12
-),
-
 trailing_window as (
-    select
-        min(cohort_month) as first_cohort_month,
-        max(cohort_month) as last_cohort_month,
-        count(*) as cohort_months
-    from mature_months
+    {{ trailing_window('lead_funnel', 'cohort_month', 12, where='is_mature') }}
 ),
 
 in_window as (
-    select lead_funnel.*
-    from lead_funnel
-    inner join trailing_window
-        on lead_funnel.cohort_month between trailing_window.first_cohort_month
-            and trailing_window.last_cohort_month
+    {{ rows_in_window('lead_funnel', 'cohort_month') }}
 ),
 
 summed as (
@@ -50,10 +34,10 @@ final as (
         -- ids
         channel,
         -- dates
-        cast(first_cohort_month as date) as first_cohort_month,
-        cast(last_cohort_month as date) as last_cohort_month,
+        cast(trailing_window.first_period as date) as first_cohort_month,
+        cast(trailing_window.last_period as date) as last_cohort_month,
         -- counts
-        cast(cohort_months as bigint) as cohort_months,
+        cast(trailing_window.period_count as bigint) as cohort_months,
         cast(leads as bigint) as leads,
         cast(mqls as bigint) as mqls,
         cast(sqls as bigint) as sqls,

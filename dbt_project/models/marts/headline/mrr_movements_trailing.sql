@@ -7,13 +7,12 @@ with mrr as (
     select * from {{ ref('mrr_movements') }}
 ),
 
-ranked_months as (
-    select *, row_number() over (order by month desc) as month_rank
-    from mrr
+trailing_window as (
+    {{ trailing_window('mrr', 'month', 12) }}
 ),
 
 latest_months as (
-    select * from ranked_months where month_rank <= 12
+    {{ rows_in_window('mrr', 'month') }}
 ),
 
 bridged as (

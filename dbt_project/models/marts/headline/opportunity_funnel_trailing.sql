@@ -11,53 +11,40 @@ with opportunity_funnel as (
 ),
 
 lead_window as (
-    select first_cohort_month, last_cohort_month
+    select first_cohort_month as first_period, last_cohort_month as last_period
     from {{ ref('lead_funnel_trailing') }}
     where channel = '(all channels)' and first_cohort_month is not null
 ),
 
-old_enough_months as (
-    select distinct cohort_month
-    from opportunity_funnel
-    where {{ dbt.last_day('cohort_month', 'month') }} <= {{ dbt.dateadd('day', -90, as_of_date()) }}
-    order by cohort_month desc
-    limit 12
-),
-
 fallback_window as (
-    select
-        min(cohort_month) as first_cohort_month,
-        max(cohort_month) as last_cohort_month
-    from old_enough_months
-    having count(*) > 0
+    {{ trailing_window('opportunity_funnel', 'cohort_month', 12,
+                       where=dbt.last_day('cohort_month', 'month') ~ ' <= ' ~ dbt.dateadd('day', -90, as_of_date())) }}
 ),
 
 trailing_window as (
-    select * from lead_window
+    select first_period, last_period from lead_window
     union all
-    select * from fallback_window
-    where not exists (select 1 from lead_window)
+    select first_period, last_period from fallback_window
+    where period_count > 0 and not exists (select 1 from lead_window)
+),
+
+in_window as (
+    {{ rows_in_window('opportunity_funnel', 'cohort_month') }}
 ),
 
 stages as (
     select
-        coalesce(opportunity_funnel.opportunity_type, '(all types)') as opportunity_type,
-        opportunity_funnel.stage_order,
-        min(opportunity_funnel.stage) as stage,
-        sum(opportunity_funnel.entered) as entered,
-        sum(opportunity_funnel.advanced) as advanced,
-        sum(opportunity_funnel.won) as won,
-        sum(opportunity_funnel.lost) as lost,
-        sum(opportunity_funnel.open) as open,
-        {{ median('opportunity_funnel.median_days_to_next') }} as typical_days_to_next
-    from opportunity_funnel
-    inner join trailing_window
-        on opportunity_funnel.cohort_month between trailing_window.first_cohort_month
-            and trailing_window.last_cohort_month
-    group by grouping sets (
-        (opportunity_funnel.opportunity_type, opportunity_funnel.stage_order),
-        (opportunity_funnel.stage_order)
-    )
+        coalesce(opportunity_type, '(all types)') as opportunity_type,
+        stage_order,
+        min(stage) as stage,
+        sum(entered) as entered,
+        sum(advanced) as advanced,
+        sum(won) as won,
+        sum(lost) as lost,
+        sum(open) as open,
+        {{ median('median_days_to_next') }} as typical_days_to_next
+    from in_window
+    group by grouping sets ((opportunity_type, stage_order), (stage_order))
 ),
 
 final as (
@@ -67,8 +54,8 @@ final as (
         cast(stages.stage_order as bigint) as stage_order,
         stages.stage,
         -- dates
-        cast(trailing_window.first_cohort_month as date) as first_cohort_month,
-        cast(trailing_window.last_cohort_month as date) as last_cohort_month,
+        cast(trailing_window.first_period as date) as first_cohort_month,
+        cast(trailing_window.last_period as date) as last_cohort_month,
         -- counts
         cast(stages.entered as bigint) as entered,
         cast(stages.advanced as bigint) as advanced,

@@ -11,43 +11,35 @@ opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
 
-latest_months as (
-    select distinct close_month
-    from win_rates
-    order by close_month desc
-    limit 12
+trailing_window as (
+    {{ trailing_window('win_rates', 'close_month', 12) }}
 ),
 
-trailing_window as (
-    select
-        min(close_month) as first_close_month,
-        max(close_month) as last_close_month
-    from latest_months
+win_rates_in_window as (
+    {{ rows_in_window('win_rates', 'close_month') }}
+),
+
+opportunities_in_window as (
+    {{ rows_in_window('opportunities', 'close_month') }}
 ),
 
 segments as (
     select
-        win_rates.segment,
-        sum(win_rates.won) as won,
-        sum(win_rates.lost) as lost,
-        {{ exact_sum('win_rates.won_amount') }} as won_amount
-    from win_rates
-    inner join trailing_window
-        on win_rates.close_month between trailing_window.first_close_month
-            and trailing_window.last_close_month
-    group by win_rates.segment
+        segment,
+        sum(won) as won,
+        sum(lost) as lost,
+        {{ exact_sum('won_amount') }} as won_amount
+    from win_rates_in_window
+    group by segment
 ),
 
 sales_cycles as (
     select
-        opportunities.segment,
-        {{ median('opportunities.sales_cycle_days') }} as median_sales_cycle_days
-    from opportunities
-    inner join trailing_window
-        on opportunities.close_month between trailing_window.first_close_month
-            and trailing_window.last_close_month
-    where opportunities.is_won
-    group by opportunities.segment
+        segment,
+        {{ median('sales_cycle_days') }} as median_sales_cycle_days
+    from opportunities_in_window
+    where is_won
+    group by segment
 ),
 
 final as (
@@ -55,8 +47,8 @@ final as (
         -- ids
         segments.segment,
         -- dates
-        cast(trailing_window.first_close_month as date) as first_close_month,
-        cast(trailing_window.last_close_month as date) as last_close_month,
+        cast(trailing_window.first_period as date) as first_close_month,
+        cast(trailing_window.last_period as date) as last_close_month,
         -- counts
         cast(segments.won as bigint) as won,
         cast(segments.lost as bigint) as lost,
