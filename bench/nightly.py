@@ -1,60 +1,30 @@
 """The nightly scenario of bench/run.py (issue 16): a warehouse that already holds a year of
 extracts receives one new extract of every entity; the incremental refresh against a full one.
 
-The landing is the demo data with its history made a year long where the generator
-wrote less: opportunities weekly, every other entity monthly (the cadence of issue 16),
-the missing older extracts being copies of the entity's oldest one (hard links: same
-bytes, no disk). Then the newest file of every entity is held back, a first refresh
-reads the year (the warehouse as the night before), the held-back files are put back,
-and from a copy of that warehouse each run times `gtm refresh` (reads the new files)
-and `gtm refresh --full` (re-reads every file), and compares their publications.
+The landing is the demo data at the generator's own cadence (`gtm demo-data --help`):
+opportunities weekly over the last twelve months, the CRM's other entities monthly, the
+billing and finance entities once. The newest file of every entity that has more than one
+is held back, a first refresh reads the rest (the warehouse as the night before), the
+held-back files are put back, and from a copy of that warehouse each run times `gtm
+refresh` (reads the new files) and `gtm refresh --full` (re-reads every file), and
+compares their publications. An entity landed once has no new file that night.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import shutil
 from pathlib import Path
 
-from orchestration.lib.contract import OPPORTUNITIES, SOURCE_ENTITIES, Entity
+from orchestration.lib.contract import SOURCE_ENTITIES
 from orchestration.lib.ingest import extract_files
-from orchestration.lib.ingest.extracts import is_dated
-
-HISTORY_DAYS = 365
 
 
-def _months_back(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 - months
-    return dt.date(index // 12, index % 12 + 1, min(day.day, 28))
-
-
-def _history_dates(entity: Entity, oldest: dt.date, as_of: dt.date) -> list[dt.date]:
-    """Extract dates before `oldest` back to a year before `as_of`, at the entity's cadence."""
-    start = as_of - dt.timedelta(days=HISTORY_DAYS)
-    dates, step = [], 1
-    while True:
-        day = oldest - dt.timedelta(weeks=step) if entity == OPPORTUNITIES else _months_back(oldest, step)
-        if day <= start:
-            return dates
-        dates.append(day)
-        step += 1
-
-
-def make_history(landing: Path, as_of: dt.date) -> dict[str, int]:
-    """Give every entity a year of extracts (adds only missing files); -> files per entity."""
-    files: dict[str, int] = {}
-    for entity in SOURCE_ENTITIES:
-        folder = landing / entity.folder
-        dated = [p for p in (extract_files(folder) if folder.is_dir() else []) if is_dated(p.name)]
-        if dated:
-            oldest = dated[0]
-            for day in _history_dates(entity, dt.date.fromisoformat(oldest.name[:10]), as_of):
-                target = folder / f"{day.isoformat()}{oldest.suffix}"
-                if not target.exists():
-                    os.link(oldest, target)
-        files[entity.qualified_name] = len(extract_files(folder)) if folder.is_dir() else 0
-    return files
+def files_per_entity(landing: Path) -> dict[str, int]:
+    """The extract files of every entity in the landing folder."""
+    return {
+        entity.qualified_name: len(extract_files(folder)) if (folder := landing / entity.folder).is_dir() else 0
+        for entity in SOURCE_ENTITIES
+    }
 
 
 def hold_back_newest(landing: Path, held: Path) -> list[Path]:

@@ -295,15 +295,26 @@ def _fail(what: str, measurement: Measurement, log: Path) -> None:
     raise click.ClickException(f"{what} exited with {measurement.returncode}; last lines of {log}:\n{tail}")
 
 
+# What `gtm refresh` prints when a quality check kept it from publishing (its ingest stands).
+NOT_PUBLISHED = "NOT PUBLISHED (a check failed)"
+
+
 def run_pipeline(
-    run: int, paths: dict[str, Path], env: dict[str, str], args: tuple[str, ...] = (), contender: str = "pipeline"
+    run: int,
+    paths: dict[str, Path],
+    env: dict[str, str],
+    args: tuple[str, ...] = (),
+    contender: str = "pipeline",
+    unpublished_ok: bool = False,
 ) -> Sample:
+    """Time one `gtm refresh`; with `unpublished_ok`, a refresh a quality check kept from
+    publishing counts too (the nightly scenario's night before needs only its ingest)."""
     log = paths["logs"] / f"{contender}_{run}.log"
     gtm = Path(sys.executable).with_name("gtm")
     command = [str(gtm), "refresh"] if gtm.exists() else [sys.executable, "-m", "orchestration.cli", "refresh"]
     command += args
     measurement = run_measured(command, env=env, log_path=log, cwd=PROJECT_ROOT)
-    if measurement.returncode != 0:
+    if measurement.returncode != 0 and not (unpublished_ok and NOT_PUBLISHED in log.read_text()):
         _fail("gtm refresh", measurement, log)
     run_id = next(
         (line.split()[1] for line in log.read_text().splitlines() if line.startswith("Run ")), None
@@ -471,11 +482,14 @@ def bench_nightly(scale: float, runs: int, seed: int, as_of: dt.date, work: Path
     }
     click.echo(f"nightly, scale {scale:g}: demo data with a year of extracts (seed {seed}, as of {as_of})")
     ensure_landing(paths["landing"], scale, seed, as_of)
-    files = nightly.make_history(paths["landing"], as_of)
+    files = nightly.files_per_entity(paths["landing"])
     env = fresh_refresh_env(paths, as_of, ("warehouse", "dagster_home", "logs", "held", "night_before"))
     moved = nightly.hold_back_newest(paths["landing"], paths["held"])
     try:
-        samples = [run_pipeline(0, paths, env, contender="history")]  # the warehouse of the night before
+        # The warehouse of the night before. Without the as-of date's full extract of
+        # accounts, the billing extracts (landed once, on the as-of date) name accounts it
+        # does not hold yet: the gate keeps that night from publishing, its ingest stands.
+        samples = [run_pipeline(0, paths, env, contender="history", unpublished_ok=True)]
     finally:
         nightly.put_back(paths["landing"], paths["held"], moved)
     shutil.copytree(paths["warehouse"], paths["night_before"], dirs_exist_ok=True)
@@ -514,8 +528,9 @@ def render_nightly(report: dict[str, Any]) -> str:
         f"command `{report['command']}`; load average at start {report['load_start']}, at end "
         f"{report['load_end']}: the machine is shared, so timings are noisy (compare CPU seconds too).",
         "",
-        "A warehouse that already holds a year of extracts (opportunities weekly, the other entities "
-        "monthly) receives the newest extract of every entity; `gtm refresh` (incremental: reads the new "
+        "A warehouse that already holds a year of the demo's extracts at the generator's cadence "
+        "(opportunities weekly, the CRM's other entities monthly, billing and finance once) receives the "
+        "newest extract of every entity that has several; `gtm refresh` (incremental: reads the new "
         "files) and `gtm refresh --full` (re-reads every file) run from the same warehouse. Medians over "
         "the runs; ingest = the ingest step (Dagster event log).",
         "",

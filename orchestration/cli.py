@@ -96,10 +96,13 @@ def demo_data_command(out_dir: Path, scale: float, seed: int, as_of_date: str | 
     Cadence (files named by their extract date):
     - crm/opportunities: every week over the last twelve months, ending on the
       as-of date; each extract holds every deal the CRM had that day (deals
-      advance, slip, change amount, close and sometimes reopen);
+      advance, slip, change amount or currency, close and sometimes reopen);
     - crm/accounts, crm/leads: a delta of the rows created in each of the last
       twelve months, on its last day, then a full extract on the as-of date;
-    - every other entity: one full extract on the as-of date.
+    - crm/campaigns, crm/opportunity_stage_history: on the last day of each of
+      the last twelve months and on the as-of date, every row the CRM had that
+      day;
+    - billing and finance entities: one full extract on the as-of date.
     """
     settings = _apply_overrides(as_of_date=as_of_date)
     counts, seconds = write_demo_data(out_dir, scale, seed, settings)

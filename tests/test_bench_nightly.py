@@ -1,13 +1,10 @@
-"""bench/nightly.py: the landing of the nightly scenario (a year of extracts, the newest held back)."""
+"""bench/nightly.py: the landing of the nightly scenario (the demo's year of extracts, the newest held back)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-from bench.nightly import hold_back_newest, make_history, put_back
-
-AS_OF = dt.date(2026, 11, 26)
+from bench.nightly import files_per_entity, hold_back_newest, put_back
 
 
 def _land(landing: Path, relative: str) -> Path:
@@ -17,21 +14,16 @@ def _land(landing: Path, relative: str) -> Path:
     return path
 
 
-def test_a_year_of_extracts_weekly_for_opportunities_monthly_for_the_rest(tmp_path):
+def test_files_are_counted_per_entity_at_the_generators_cadence(tmp_path):
     _land(tmp_path, "crm/opportunities/2026-11-19.csv")
     _land(tmp_path, "crm/opportunities/2026-11-26.csv")
-    _land(tmp_path, "crm/accounts/2026-11-26.csv")
+    _land(tmp_path, "crm/opportunities/notes.txt")  # not an extract
+    _land(tmp_path, "crm/accounts/2026-11-26.parquet")
 
-    files = make_history(tmp_path, AS_OF)
+    files = files_per_entity(tmp_path)
 
-    # weekly back from the oldest (2026-11-19) while after 2025-11-26: 51 more (357 days back), 53 in all
-    opportunities = sorted(p.name for p in (tmp_path / "crm/opportunities").iterdir())
-    assert (len(opportunities), opportunities[0], opportunities[1]) == (53, "2025-11-27.csv", "2025-12-04.csv")
-    # monthly back from 2026-11-26: 2026-10-26 ... 2025-12-26 (11 more, 12 in all)
-    accounts = sorted(p.name for p in (tmp_path / "crm/accounts").iterdir())
-    assert (len(accounts), accounts[0], accounts[-2]) == (12, "2025-12-26.csv", "2026-10-26.csv")
-    assert (files["crm__opportunities"], files["crm__accounts"], files["crm__leads"]) == (53, 12, 0)
-    assert make_history(tmp_path, AS_OF) == files  # a second call adds nothing
+    assert (files["crm__opportunities"], files["crm__accounts"], files["crm__leads"]) == (2, 1, 0)
+    assert len(files) == 9  # every source entity, landed or not
 
 
 def test_the_newest_file_of_every_entity_is_held_back_and_put_back(tmp_path):

@@ -136,14 +136,17 @@ def test_deals_slip_change_amount_and_reopen_in_believable_shares(landed):
     assert 0 < reopened / deals <= 0.05, reopened / deals
 
 
+MONTHLY = [
+    "2025-11-30", "2025-12-31", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31",
+    "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31", str(AS_OF),
+]  # fmt: skip
+
+
 def test_accounts_and_leads_come_as_monthly_deltas_then_in_full(landed):
     landing, _, con = landed
     for entity in ("crm__accounts", "crm__leads"):
         files = sorted((landing / BY_NAME[entity].folder).iterdir())
-        assert [p.name[:10] for p in files] == [
-            "2025-11-30", "2025-12-31", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31",
-            "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31", str(AS_OF),
-        ]  # fmt: skip
+        assert [p.name[:10] for p in files] == MONTHLY
         october = _reader(files[-2], BY_NAME[entity])
         # a delta holds the rows created in its month only, with no milestone after its day
         assert _count(con, f"""select count(*) from {october}
@@ -151,6 +154,39 @@ def test_accounts_and_leads_come_as_monthly_deltas_then_in_full(landed):
     october_leads = _reader(sorted((landing / "crm" / "leads").iterdir())[-2], BY_NAME["crm__leads"])
     assert _count(con, f"""select count(*) from {october_leads}
         where converted_at >= timestamp '2026-11-01' or (converted_at is null and opportunity_id is not null)""") == 0
+
+
+def test_campaigns_and_stage_history_come_monthly_each_holding_every_row_of_its_day(landed):
+    landing, _, con = landed
+    for entity, created in (("crm__campaigns", "start_date"), ("crm__opportunity_stage_history", "entered_at")):
+        files = sorted((landing / BY_NAME[entity].folder).iterdir())
+        assert [p.name[:10] for p in files] == MONTHLY
+        for path in files[:-1]:
+            day = f"date '{path.name[:10]}'"
+            extract = _reader(path, BY_NAME[entity])
+            # exactly the current extract's rows begun by the day, none later
+            expected = f"select * exclude (end_date), case when end_date <= {day} then end_date end as end_date"
+            if entity == "crm__opportunity_stage_history":
+                expected = "select *"
+            expected += f" from {entity} where cast({created} as date) <= {day}"
+            got = f"select * from {extract}"
+            assert _count(con, f"select count(*) from ({expected} except all {got})") == 0, path
+            assert _count(con, f"select count(*) from ({got} except all {expected})") == 0, path
+            assert _count(con, f"select count(*) from {extract}") > 0, path
+
+
+def test_a_few_deals_were_first_entered_in_usd_then_corrected_to_their_currency(landed):
+    landing, _, con = landed
+    con.execute(f"create or replace view opportunity_extracts as {_all_extracts(landing, BY_NAME['crm__opportunities'])}")
+    changes = con.execute("""select was_currency, currency, was_closed, count(*) from (
+            select currency, is_closed, lag(currency) over w as was_currency, lag(is_closed) over w as was_closed
+            from opportunity_extracts window w as (partition by opportunity_id order by extract_date))
+        where currency <> was_currency group by all order by all""").fetchall()
+    # only while open, only from the default currency to the deal's own, once per deal
+    assert {(was, now, closed) for was, now, closed, _ in changes} <= {("USD", "EUR", False), ("USD", "GBP", False)}
+    deals = _count(con, "select count(distinct opportunity_id) from opportunity_extracts")
+    changed = sum(n for *_, n in changes)
+    assert 0 < changed / deals <= 0.03, changed / deals
 
 
 def test_keys_are_unique_in_the_current_extract(landed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,6 +121,38 @@ def test_a_changed_file_makes_the_entity_reread_in_full_and_says_so(con, tmp_pat
     assert result.reread == f"{FOLDER}/2026-11-25.csv changed"
     assert (len(result.files_read), result.files_skipped) == (2, 0)
     assert rows(con, "SELECT campaign_name FROM raw.crm__campaigns ORDER BY 1") == [("A corrected",), ("B",)]
+
+
+def test_a_file_rewritten_with_the_same_size_right_after_its_ingest_is_still_seen_changed(con, tmp_path):
+    # same size, within the file system's timestamp granularity of the hashing: hashed again
+    land(tmp_path, "2026-11-25.csv", ["c1,A,events,2026-01-01,"])
+    ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    land(tmp_path, "2026-11-25.csv", ["c1,B,events,2026-01-01,"])
+    result = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+
+    assert result.reread == f"{FOLDER}/2026-11-25.csv changed"
+    assert rows(con, "SELECT campaign_name FROM raw.crm__campaigns") == [("B",)]
+
+
+def test_an_unchanged_file_is_not_hashed_again_but_one_rewritten_with_its_old_times_is(con, tmp_path):
+    path = land(tmp_path, "2026-11-25.csv", ["c1,A,events,2026-01-01,"])
+    ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    # as if hashed an hour after its last change, and with a hash no content has: a
+    # night that hashed the file again would find it changed
+    con.execute(
+        "UPDATE ingest_store.files SET sha256 = 'not hashed again', hashed_at_ns = hashed_at_ns + 3600 * 10^9"
+    )
+    land(tmp_path, "2026-11-26.csv", ["c2,B,events,2026-01-01,"])
+    night = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert (night.reread, night.files_read, night.files_skipped) == (None, (f"{FOLDER}/2026-11-26.csv",), 1)
+
+    # same size and modification time put back: its change time and inode still tell
+    times = path.stat()
+    land(tmp_path, "2026-11-25.csv", ["c1,Z,events,2026-01-01,"])
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    rewritten = ingest_entity(con, CAMPAIGNS, tmp_path, LOADED_AT)
+    assert rewritten.reread == f"{FOLDER}/2026-11-25.csv changed"
+    assert rows(con, "SELECT campaign_name FROM raw.crm__campaigns ORDER BY 1") == [("B",), ("Z",)]
 
 
 def test_a_file_that_disappeared_makes_the_entity_reread_and_its_rows_go(con, tmp_path):

@@ -23,7 +23,7 @@ from orchestration.demo_data import company as co
 from orchestration.demo_data.accounts import Accounts, lead_accounts
 from orchestration.demo_data.campaigns import Campaigns, make_campaigns
 from orchestration.demo_data.deal_history import DealHistory, extract_days, history_extract, simulate_history
-from orchestration.demo_data.deltas import delta, month_end_days
+from orchestration.demo_data.deltas import as_on, delta, month_end_days
 from orchestration.demo_data.funnel import Leads, lead_columns, make_leads
 from orchestration.demo_data.fx import FxRates, simulate_fx
 from orchestration.demo_data.ids import format_ids, make_ids, refer
@@ -166,7 +166,8 @@ def _lead_links(
 
 
 def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> dict[str, int]:
-    """Write every entity; opportunities weekly over the last twelve months (deal_history)."""
+    """Write every entity: opportunities weekly over the last twelve months (deal_history),
+    the CRM's other entities monthly (deltas), billing and finance once, on the as-of date."""
     keys = _keys(company)
     timeline, deals = company.timeline, company.deals
     lead_deal, deal_lead = _lead_links(rng, company)
@@ -188,11 +189,14 @@ def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> 
         refer(keys.account, np.where(company.lead_shows_account, company.lead_account, -1)),
         refer(keys.deal, lead_deal),
     )
-    for day in month_end_days(timeline.as_of, timeline.start):
+    campaigns = company.campaigns.columns(keys.campaign)
+    month_ends = month_end_days(timeline.as_of, timeline.start)
+    for day in month_ends:
         write(contract.ACCOUNTS, delta(accounts, "created_at", day), name=str(day))
+        write(contract.CAMPAIGNS, as_on(campaigns, "start_date", day), name=str(day))
         write(contract.LEADS, delta(leads, "created_at", day), name=str(day))
     write(contract.ACCOUNTS, accounts)
-    write(contract.CAMPAIGNS, company.campaigns.columns(keys.campaign))
+    write(contract.CAMPAIGNS, campaigns)
     write(contract.LEADS, leads)
     deal_ids = {
         "opportunity_id": keys.deal,
@@ -203,9 +207,10 @@ def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> 
     for day in extract_days(timeline.as_of, timeline.start):
         write(contract.OPPORTUNITIES, history_extract(
             company.history, rng, deals, company.events, day, deal_ids), name=str(day))
-    write(contract.OPPORTUNITY_STAGE_HISTORY, history_columns(
-        rng, timeline, deals, company.events, keys.deal), "parquet",
-        order=("opportunity_id", "entered_at"))
+    stage_history = history_columns(rng, timeline, deals, company.events, keys.deal)
+    for day in [*month_ends, timeline.as_of]:
+        write(contract.OPPORTUNITY_STAGE_HISTORY, as_on(stage_history, "entered_at", day), "parquet",
+              name=str(day), order=("opportunity_id", "entered_at"))
     write(contract.SUBSCRIPTIONS, company.terms.columns({
         "subscription_id": keys.subscription,
         "account_id": keys.account[company.terms.account],

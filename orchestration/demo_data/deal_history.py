@@ -8,7 +8,10 @@ open, the CRM showed something else, in proportions a B2B CRM shows:
 - pulled in: about 10% were expected to close later than they did;
 - amount changes: about 35% had a different amount until some point of their cycle;
 - reopened: about 3% of deals with a cycle of five weeks or more were marked Closed
-  Lost for two to six weeks, then reopened (and closed as simulated).
+  Lost for two to six weeks, then reopened (and closed as simulated);
+- currency corrected: about 6% of the deals in euro or pound were first entered in the
+  CRM's default currency, USD, with the same figure, and corrected some way into
+  their cycle (about 2% of all deals).
 
 `DealHistory.extract(day, ...)` gives the extract taken on `day`; on the as-of date it
 shows every closed deal exactly as the final state does.
@@ -34,6 +37,8 @@ AMOUNT_CHANGE_RANGE = (0.7, 1.3)
 REOPEN_SHARE = 0.03
 REOPEN_MIN_CYCLE_DAYS = 35
 REOPEN_DAYS = (14, 43)
+CURRENCY_FIX_SHARE = 0.06  # of the deals not in USD
+DEFAULT_CURRENCY = co.USD
 EXTRACT_EVERY_DAYS = 7
 EXTRACT_WEEKS = 52  # the weekly extracts before the as-of date's
 
@@ -51,6 +56,8 @@ class DealHistory:
     amount_until: np.ndarray  # last day the earlier amount was shown
     lost_from: np.ndarray  # first day of the false loss (NaT: none)
     lost_until: np.ndarray  # last day of it
+    earlier_currency: np.ndarray  # currency code shown until currency_until
+    currency_until: np.ndarray
 
 
 def simulate_history(rng: np.random.Generator, deals: Deals) -> DealHistory:
@@ -77,6 +84,9 @@ def simulate_history(rng: np.random.Generator, deals: Deals) -> DealHistory:
     lost_from = created + np.floor(cycle * rng.uniform(0.2, 0.5, n)).astype(np.int64) * DAY
     lost_until = np.minimum(lost_from + rng.integers(*REOPEN_DAYS, n) * DAY, close - 2 * DAY)
     reopen &= lost_until >= lost_from
+    # drawn last: the draws above stay those of the history before currency fixes
+    fixed = (deals.currency != DEFAULT_CURRENCY) & (rng.random(n) < CURRENCY_FIX_SHARE)
+    currency_until = created + np.floor(cycle * rng.uniform(0.1, 0.7, n)).astype(np.int64) * DAY
     nat = np.datetime64("NaT", "D")
     return DealHistory(
         first_expected=first,
@@ -87,6 +97,8 @@ def simulate_history(rng: np.random.Generator, deals: Deals) -> DealHistory:
         amount_until=np.where(changed, amount_until, created - DAY),
         lost_from=np.where(reopen, lost_from, nat),
         lost_until=np.where(reopen, lost_until, nat),
+        earlier_currency=np.where(fixed, DEFAULT_CURRENCY, deals.currency),
+        currency_until=np.where(fixed, currency_until, created - DAY),
     )
 
 
@@ -109,12 +121,15 @@ def history_extract(
                         np.where(day <= h.second_until, h.second_expected, columns["close_date"]))
     close_date = np.where(open_, expected, columns["close_date"])
     amount = np.where(open_ & (day <= h.amount_until), h.earlier_amount, columns["amount"])
+    earlier_currency = np.array(co.CURRENCIES, dtype=object)[h.earlier_currency]
+    currency = np.where(open_ & (day <= h.currency_until), earlier_currency, columns["currency"])
     falsely_lost = open_ & (h.lost_from <= day) & (day <= h.lost_until)
     stage = np.where(falsely_lost, co.STAGE_NAMES[co.CLOSED_LOST], columns["stage"])
     return {
         **columns,
         "close_date": np.where(falsely_lost, h.lost_from, close_date),
         "amount": amount,
+        "currency": currency,
         "stage": stage,
         "is_closed": closed | falsely_lost,
         "loss_reason": np.where(falsely_lost, co.LOSS_REASONS[0], columns["loss_reason"]),

@@ -1,7 +1,12 @@
-"""Monthly delta extracts of the CRM's other entities: on the last day of each of the
-twelve months before the as-of date's, the rows created in that month as they were
-that day (later milestones not yet set). The as-of date's full extract follows, and the
-last extract wins, so the final state is the full one."""
+"""Monthly extracts of the CRM's other entities, on the last day of each of the twelve
+months before the as-of date's; the as-of date's full extract follows, and the last
+extract wins, so the final state is the full one.
+
+- `delta` (accounts, leads): the rows created in that month, as they were that day;
+- `as_on` (campaigns, opportunity stage history): every row the CRM had that day.
+
+Either way a row shows no milestone after the extract's day (it was not set yet).
+"""
 
 from __future__ import annotations
 
@@ -22,12 +27,25 @@ def month_end_days(as_of: np.datetime64, first_day: np.datetime64) -> list[np.da
 
 
 def delta(columns: dict[str, np.ndarray], created: str, day: np.datetime64) -> dict[str, np.ndarray]:
-    """The rows whose `created` value falls in `day`'s month, as of the end of `day`:
-    every other timestamp after it is not set yet."""
+    """The rows whose `created` value falls in `day`'s month, as of the end of `day`."""
+    return _as_of_end(columns, created, day, day.astype("datetime64[M]").astype("datetime64[s]"))
+
+
+def as_on(columns: dict[str, np.ndarray], created: str, day: np.datetime64) -> dict[str, np.ndarray]:
+    """Every row whose `created` value is on or before `day`, as of the end of `day`."""
+    return _as_of_end(columns, created, day, None)
+
+
+def _as_of_end(
+    columns: dict[str, np.ndarray], created: str, day: np.datetime64, since: np.datetime64 | None
+) -> dict[str, np.ndarray]:
+    """The rows created from `since` (None: ever) to the end of `day`, with every other
+    date or timestamp after `day` not set yet."""
     cutoff = (day + DAY).astype("datetime64[s]")
     created_at = columns[created].astype("datetime64[s]")
-    month_start = day.astype("datetime64[M]").astype("datetime64[s]")
-    keep = (created_at >= month_start) & (created_at < cutoff)
+    keep = created_at < cutoff
+    if since is not None:
+        keep &= created_at >= since
     out = {name: values[keep] for name, values in columns.items()}
     for name, values in out.items():
         if name == created or not np.issubdtype(values.dtype, np.datetime64):

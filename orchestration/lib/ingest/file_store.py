@@ -2,7 +2,9 @@
 
 An ingest reads a file once: its typed rows (`valid`), its quarantined rows and its
 row count go to the schema `ingest_store` of the work database, with the file's
-fingerprint (path, size, SHA-256 of the content) in `ingest_store.files`. Every later
+fingerprint (path, size, SHA-256 of the content) in `ingest_store.files`. A file is
+hashed again only when its size, times or inode are not those recorded with its hash
+(`fingerprints`): a night hashes its new files, not the year before them. Every later
 ingest recomputes `raw.<entity>`, quarantine, the ingest log and the key conflicts
 from the store, reading only the files it has not read before.
 
@@ -16,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -31,6 +34,12 @@ FILES_TABLE = f"{STORE_SCHEMA}.files"
 RUNS_TABLE = f"{STORE_SCHEMA}.runs"
 # Raise when the way a file's rows are typed or stored changes: every entity is then re-read.
 STORE_VERSION = 1
+# A file changed within the file system's timestamp granularity after it was hashed keeps
+# its times (git's "racily clean" file): a stored hash is reused only for a file whose
+# times are at least this much older than the hashing.
+RACY_NS = 2_000_000_000
+# What `ingest_store.files` records of a file besides its fingerprint, to trust the hash later.
+STAT_COLUMNS = (("mtime_ns", "BIGINT"), ("ctime_ns", "BIGINT"), ("inode", "UBIGINT"), ("hashed_at_ns", "BIGINT"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,10 @@ class Fingerprint:
     path: str
     size: int
     sha256: str
+    # how the file looked when hashed (mtime_ns, ctime_ns, inode) and when (ns since the
+    # epoch): not part of its identity, only what lets a later ingest trust the hash
+    stat: tuple[int, int, int] = field(default=(0, 0, 0), compare=False)
+    hashed_at_ns: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -61,10 +74,37 @@ class ReadPlan:
     reread: str | None  # why every file is read again; None when only new files are read
 
 
-def fingerprint(path: Path) -> Fingerprint:
+def fingerprint(path: Path, known: dict[str, Fingerprint] | None = None) -> Fingerprint:
+    """The file's fingerprint; `known` (by resolved path) is reused when the file's size,
+    times and inode are those recorded with it and older than its hashing by RACY_NS."""
+    resolved = str(path.resolve())
+    status = path.stat()
+    stat = (status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    old = (known or {}).get(resolved)
+    if (
+        old is not None
+        and (old.size, old.stat) == (status.st_size, stat)
+        and max(status.st_mtime_ns, status.st_ctime_ns) < old.hashed_at_ns - RACY_NS
+    ):
+        return old
+    hashed_at_ns = time.time_ns()  # before reading: a change while hashing is after it
     with path.open("rb") as file:
         digest = hashlib.file_digest(file, "sha256").hexdigest()
-    return Fingerprint(str(path.resolve()), path.stat().st_size, digest)
+    return Fingerprint(resolved, status.st_size, digest, stat, hashed_at_ns)
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, entity: Entity, paths: Sequence[Path]) -> list[Fingerprint]:
+    """The fingerprints of an entity's files, hashing only those not as they were when
+    their stored fingerprint was taken."""
+    known = {
+        path: Fingerprint(path, size, sha, (mtime, ctime, inode), hashed_at)
+        for path, size, sha, mtime, ctime, inode, hashed_at in con.execute(
+            f"""SELECT path, size, sha256, mtime_ns, ctime_ns, inode, hashed_at_ns FROM {FILES_TABLE}
+                WHERE entity = ? AND hashed_at_ns IS NOT NULL""",
+            [entity.qualified_name],
+        ).fetchall()
+    }
+    return [fingerprint(path, known) for path in paths]
 
 
 def valid_table(entity: Entity) -> str:
@@ -88,6 +128,8 @@ def create_store(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
             entity VARCHAR, source_file VARCHAR, path VARCHAR, size BIGINT, sha256 VARCHAR,
             rows_read BIGINT, extras VARCHAR[], read_rules VARCHAR, read_at TIMESTAMP)"""
     )
+    for name, sql_type in STAT_COLUMNS:  # added to a store written before they existed
+        con.execute(f"ALTER TABLE {FILES_TABLE} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
     typed = [f"{quote_identifier(c.name)} {DUCKDB_TYPES[c.type]}" for c in entity.columns]
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {valid_table(entity)} (
@@ -159,8 +201,11 @@ def record_file(
     read_at: dt.datetime,
 ) -> None:
     con.execute(
-        f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [entity.qualified_name, name, print_.path, print_.size, print_.sha256, rows_read, list(extras), rules, read_at],
+        f"""INSERT INTO {FILES_TABLE} (entity, source_file, path, size, sha256, rows_read, extras, read_rules,
+                read_at, mtime_ns, ctime_ns, inode, hashed_at_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [entity.qualified_name, name, print_.path, print_.size, print_.sha256, rows_read, list(extras), rules,
+         read_at, *print_.stat, print_.hashed_at_ns],
     )
 
 

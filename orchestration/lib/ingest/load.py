@@ -35,7 +35,7 @@ from orchestration.lib.ingest.file_store import (
     StoredFile,
     add_extra_columns,
     create_store,
-    fingerprint,
+    fingerprints,
     forget_entity,
     plan_reads,
     read_rules,
@@ -137,7 +137,7 @@ def _ingest(
     create_store(con, entity)
     names = [name for _, name in files]
     rules = read_rules(entity, years)
-    prints = [fingerprint(path) for path, _ in files]
+    prints = fingerprints(con, entity, [path for path, _ in files])
     plan = plan_reads(con, entity, names, prints, rules, full)
     work = WorkTables(entity)
     extracts: list[Extract] = []
