@@ -31,11 +31,7 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 GTM = [sys.executable, "-m", "orchestration.cli"]
 
-# Opt-in (`make test-spark`) until its time in CI is measured on a quiet machine.
-needs_spark = pytest.mark.skipif(
-    shutil.which("java") is None or os.environ.get("GTM_TEST_SPARK") != "1",
-    reason="set GTM_TEST_SPARK=1 (make test-spark); Spark needs Java 17 (.ci/run installs it)",
-)
+needs_spark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17 (.ci/run installs it)")
 
 
 def _as_of(published: Path) -> str:
