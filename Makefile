@@ -23,9 +23,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
-## test-spark: the DuckDB-vs-Spark equality test and the dbt unit tests on Spark (~10 min; needs Java 17)
+## test-spark: only the DuckDB-vs-Spark equality test and the dbt unit tests on Spark (part of `make test`; needs Java 17)
 test-spark: $(STAMP)
-	GTM_TEST_SPARK=1 $(BIN)/pytest tests/test_spark_engine.py
+	$(BIN)/pytest tests/test_spark_engine.py
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 with the nightly schedule
 dev: $(STAMP)

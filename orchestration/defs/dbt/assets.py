@@ -20,6 +20,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 from orchestration.defs.resources import WarehouseResource, dbt_resource
 from orchestration.lib.dbt_manifest import ensure_manifest, marts
 from orchestration.lib.dbt_translator import GtmDbtTranslator
+from orchestration.lib.engine.spark_failures import import_stored_failures
 from orchestration.lib.engine.spark_marts import import_marts
 from orchestration.lib.publish import utc_now
 from orchestration.lib.quality import dbt_tests
@@ -65,11 +66,15 @@ def gtm_dbt_models(
             if not isinstance(event, dg.AssetObservation):
                 yield event
     error = invocation.get_error()
-    if settings.engine == "spark" and error is None:
-        # The gate and the publish step read the marts from the work database.
+    if settings.engine == "spark":
+        results_path = invocation.target_path / "run_results.json"
         with warehouse.work_db() as con:
-            imported = import_marts(con, marts(invocation.manifest).values(), settings.spark_dir / "warehouse")
-        context.log.info(f"{len(imported)} marts read from Spark into the work database")
+            # A failing test's stored rows, for its error message (as on DuckDB).
+            if results_path.exists():
+                import_stored_failures(con, json.loads(results_path.read_text()), settings.spark_dir / "warehouse")
+            if error is None:  # the gate and the publish step read the marts from the work database
+                imported = import_marts(con, marts(invocation.manifest).values(), settings.spark_dir / "warehouse")
+                context.log.info(f"{len(imported)} marts read from Spark into the work database")
     _record_tests(context, invocation, settings, log_path, error=error)
 
 
