@@ -18,10 +18,11 @@ demo: $(STAMP)
 	$(BIN)/gtm demo
 
 ## test: the whole test suite (lint first), as CI runs it: one pytest worker per core (at most 4),
-## each test file whole on one worker so its module fixtures are built once
+## each test file whole on one worker so its module fixtures are built once, the longest files
+## first (tests/conftest.py LONGEST_FIRST)
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 ## test-spark: only the DuckDB-vs-Spark equality test and the dbt unit tests on Spark (part of `make test`; needs Java 17)
 test-spark: $(STAMP)

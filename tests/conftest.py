@@ -14,6 +14,25 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
+# The longest test files (minutes each), started first: `make test` gives whole files to its
+# workers (pytest-xdist) in collection order, so a long file started last would keep one worker
+# busy while the others sit idle. Spark's first: it runs while the other workers take the rest.
+LONGEST_FIRST = (
+    "test_spark_engine.py",
+    "test_reproducible_publication.py",
+    "test_readme_commands.py",
+    "test_pull_crm_end_to_end.py",
+    "test_pull_end_to_end.py",
+    "test_refresh_incremental.py",
+    "test_refresh_end_to_end.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def published_demo(tmp_path_factory, worker_id) -> Path:
     """A tiny demo company (scale 0.03, as of 2026-11-26) refreshed and published once per
