@@ -326,11 +326,20 @@ def run_pipeline(
 
 def pipeline_phases(dagster_home: Path, run_id: str | None) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds per phase from the run's own event log: step start to step end, steps
-    grouped as ingest (raw__*), dbt (the dbt assets), publish, and gate (the asset-check
+    grouped as pull (pull__*), ingest (raw__*), dbt (the dbt assets), publish, and gate (the asset-check
     steps of the quality gate)."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    # dagster.yaml reads DAGSTER_HOME (the event log's folder): the run's, not this process's
+    previous_home = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        instance = dg.DagsterInstance.from_config(str(dagster_home))
+    finally:
+        if previous_home is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = previous_home
     try:
         if run_id is None:
             run_id = instance.get_runs(limit=1)[0].run_id
@@ -355,11 +364,13 @@ def pipeline_phases(dagster_home: Path, run_id: str | None) -> tuple[dict[str, f
     phases: dict[str, float] = defaultdict(float)
     for key, seconds in steps.items():
         phases[phase_of(key)] += seconds
-    ordered = {p: phases.get(p, 0.0) for p in ("ingest", "gate", "dbt", "publish")}
+    ordered = {p: phases.get(p, 0.0) for p in ("pull", "ingest", "gate", "dbt", "publish")}
     return ordered, {k: round(v, 2) for k, v in steps.items()}
 
 
 def phase_of(step_key: str) -> str:
+    if step_key.startswith("pull__"):  # one step per connector, skipped when not configured
+        return "pull"
     if step_key.startswith("raw__"):
         return "ingest"
     if step_key == "gtm_dbt_models":
@@ -694,16 +705,21 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 def _scales(text: str) -> list[float]:
     try:
-        values = [float(part) for part in text.split(",") if part.strip()]
+        values = [float(part) for part in text.replace(",", " ").split()]
     except ValueError:
-        raise click.BadParameter("a comma-separated list of numbers, e.g. 1,10,30") from None
+        raise click.BadParameter("numbers, comma- or space-separated, e.g. 1,10,30 or 1 10 30") from None
     if not values or any(v <= 0 for v in values):
         raise click.BadParameter("scales must be greater than 0")
     return values
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.option("--scales", default=None, help="Demo-generator scales, comma-separated [1,10,30; --nightly: 1,30].")
+@click.option(
+    "--scales",
+    default=None,
+    help="Demo-generator scales, comma-separated (1,30,100) or space-separated (--scales 1 30 100) "
+    "[1,10,30; --nightly: 1,30].",
+)
 @click.option("--runs", default=3, show_default=True, type=click.IntRange(1), help="Runs per contender and scale.")
 @click.option(
     "--smoke",
@@ -733,8 +749,10 @@ def _scales(text: str) -> list[float]:
     default=None,
     help="Where <date>.md and <date>.json are written [bench/results; with --smoke: <work-dir>/results].",
 )
+@click.argument("more_scales", nargs=-1, metavar="")
 def main(
     scales: str | None,
+    more_scales: tuple[str, ...],
     runs: int,
     smoke: bool,
     nightly_scenario: bool,
@@ -749,6 +767,9 @@ def main(
     (to compare engine settings); every other GTM_* variable of the caller is ignored.
     """
     as_of = dt.date.fromisoformat(as_of_date)
+    if more_scales and not scales:
+        raise click.UsageError(f"unexpected argument(s) {' '.join(more_scales)} (scales go after --scales)")
+    scales = " ".join([scales, *more_scales]) if scales else None
     scale_list = [SMOKE_SCALE] if smoke else _scales(scales or ("1,30" if nightly_scenario else "1,10,30"))
     runs = 1 if smoke else runs
     work_dir = work_dir.resolve()

@@ -29,8 +29,17 @@ def test_bench_smoke_runs_every_contender_and_checks_equality(tmp_path):
     assert scale["equality"]["problems"] == {"pandas": [], "limit": []}
     assert all(n > 0 for n in scale["equality"]["rows"].values())
     pipeline = next(s for s in scale["samples"] if s["contender"] == "pipeline")
-    assert set(pipeline["phases"]) == {"ingest", "gate", "dbt", "publish", "other"}
+    assert set(pipeline["phases"]) == {"pull", "ingest", "gate", "dbt", "publish", "other"}
     assert all(s["wall_s"] > 0 and s["peak_rss_mb"] > 0 for s in scale["samples"])
     markdown = report_path.with_suffix(".md").read_text()
     assert "| pipeline (`gtm refresh`) |" in markdown
     assert "NOT EQUAL" not in markdown
+
+
+def test_scales_are_read_comma_or_space_separated():
+    sys.path.insert(0, str(BENCH.parent))
+    from run import _scales
+
+    assert _scales("1,30,100") == [1.0, 30.0, 100.0]
+    assert _scales("1 30 100") == [1.0, 30.0, 100.0]  # `--scales 1 30 100`: the option and two arguments, joined
+    assert _scales("0.05") == [0.05]
