@@ -130,3 +130,20 @@ def test_duckdb_types_map_to_sqlalchemy_types_of_the_same_name():
     assert isinstance(gx_compat.sqlalchemy_type("TIMESTAMP"), sa.TIMESTAMP)
     assert isinstance(gx_compat.sqlalchemy_type("DECIMAL(18,3)"), sa.DECIMAL)
     assert isinstance(gx_compat.sqlalchemy_type("STRUCT(a INTEGER)"), sa.types.NullType)
+
+
+def test_importing_gx_from_python_dash_c_does_not_end_the_process():
+    """With pyspark installed, GX's import reached pyspark's Spark Connect module, which calls
+    sys.exit(0) when __main__ has no file (`python -c`, pytest-xdist workers): the quality
+    gate ended silently, with success. import_gx keeps that module out of GX's probe."""
+    pytest.importorskip("pyspark")
+    code = (
+        "from orchestration.lib.quality.runtime import import_gx\n"
+        "gx = import_gx()\n"
+        "import sys\n"
+        "assert sys.modules.get('pyspark.sql.connect', 'absent') is not None  # not left blocked\n"
+        "print('imported', gx.__version__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("imported 1."), done.stdout + done.stderr[-3000:]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +22,7 @@ from typing import Any
 # GX logs this once per `expect_column_values_to_be_of_type` on a dialect without its
 # own type module (DuckDB); the comparison then uses SQLAlchemy's types, as intended.
 _NOISY_MESSAGE = "No sqlalchemy dialect found; relying on top-level sqlalchemy types."
+_SPARK_CONNECT = "pyspark.sql.connect"
 
 
 class _DropMessage(logging.Filter):
@@ -39,10 +42,29 @@ def import_gx() -> ModuleType:
         return _import_gx()
 
 
+@contextlib.contextmanager
+def _spark_connect_hidden() -> Iterator[None]:
+    """GX's import probes every pyspark module it could use, Spark Connect's too. With
+    pyspark installed (the `spark` extra), importing that one ends the process with exit
+    code 0 whenever `__main__` has no file (`python -c`, pytest-xdist workers): pyspark
+    takes it for a doctest run. GX's Spark support is not used here, so while GX is
+    imported that module reads as not installed; pyspark itself stays importable."""
+    if _SPARK_CONNECT in sys.modules:
+        yield
+        return
+    sys.modules[_SPARK_CONNECT] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get(_SPARK_CONNECT, 0) is None:
+            del sys.modules[_SPARK_CONNECT]
+
+
 @cache
 def _import_gx() -> ModuleType:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
+    with _spark_connect_hidden():
+        import great_expectations as gx
 
     from orchestration.lib.quality import expectations, gx_compat  # noqa: F401  (registers)
 
