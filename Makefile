@@ -24,9 +24,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
-## test-spark: only the DuckDB-vs-Spark equality test and the dbt unit tests on Spark (part of `make test`; needs Java 17)
+## test-spark: the DuckDB-vs-Spark equality test (also in `make test`) and the dbt unit tests on Spark (~5 min more; needs Java 17)
 test-spark: $(STAMP)
-	$(BIN)/pytest tests/test_spark_engine.py
+	GTM_TEST_SPARK_UNIT_TESTS=1 $(BIN)/pytest tests/test_spark_engine.py
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 with the nightly schedule
 dev: $(STAMP)
