@@ -38,7 +38,9 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip==26.3" 2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]' 2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
-	$(BIN)/python -c "import orchestration, dagster_dbt, great_expectations"
+	# Proves the environment imports; "imported" must be printed, since a bare `python -c "import
+	# great_expectations"` ends with exit code 0 before importing anything when pyspark is installed.
+	$(BIN)/python -c "import orchestration, dagster_dbt; from orchestration.lib.quality.runtime import import_gx; import_gx(); print('imported')" | grep -qx imported
 	touch $@
 
 ## constraints: re-pin every dependency after editing pyproject.toml
