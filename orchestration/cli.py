@@ -193,7 +193,7 @@ def _run_refresh(settings: Settings, run_id: str, full: bool = False) -> int:
     from orchestration.lib.garbage_collection import tune_for_one_run
     from orchestration.lib.refresh import run_refresh
 
-    tune_for_one_run()
+    tune_for_one_run()  # before Dagster's and dbt's definitions are imported
     _ensure_dagster_home()
     click.echo(f"Refreshing as of {settings.as_of_date} from {settings.landing_dir}")
     outcome = run_refresh(settings, run_id=run_id, full=full)

@@ -13,6 +13,7 @@ from pydantic import PrivateAttr
 
 from orchestration.defs.dbt.in_process import dbt_in_this_process
 from orchestration.lib.dbt_manifest import dbt_executable
+from orchestration.lib.garbage_collection import tune_for_one_run
 from orchestration.lib.quality.runtime import import_gx_in_background
 from orchestration.lib.warehouse import open_db, refresh_lock
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
@@ -32,6 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
         self._settings = load_settings()
         with refresh_lock(self._settings.lock_path, run_id=context.run_id):
             import_gx_in_background()  # the quality gates need it; ingest comes first
+            tune_for_one_run()
             yield self
 
     @property
