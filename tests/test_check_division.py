@@ -53,7 +53,7 @@ def _plant(manifest: dict, test: str, model: str, severity: str = "error", **kwa
     name = f"planted_{test}_{model}_{len(manifest['nodes'])}"
     unique_id = f"test.{PROJECT}.{name}"
     parents = [_model(model)]
-    if "to" in kwargs:  # relationships: ref('<parent model>')
+    if kwargs.get("to", "").startswith("ref("):  # relationships: ref('<parent model>')
         parents.append(_model(kwargs["to"].split("'")[1]))
     manifest["nodes"][unique_id] = {
         "resource_type": "test",
@@ -132,6 +132,15 @@ def test_a_stricter_severity_is_no_repeat(manifest, rules):
     (found,) = repeats(manifest, rules)
     assert found.startswith(f"dbt test {warned} ")
     assert "from raw.crm__campaigns as r where r.campaign_id = b.campaign_id" in found
+
+
+def test_a_key_to_the_raw_source_itself_is_a_repeat(manifest, rules):
+    key = {"column_name": "campaign_id", "to": "source('crm', 'campaigns')", "field": "campaign_id"}
+    planted = _plant(manifest, "relationships", "stg_crm__leads", severity="warn", **key)
+
+    (found,) = repeats(manifest, rules)
+
+    assert found.startswith(f"dbt test {planted} ")
 
 
 def test_accepted_values_repeat_only_with_the_same_values(manifest, rules):

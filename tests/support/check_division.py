@@ -32,6 +32,7 @@ FOREIGN_KEY_QUERY = re.compile(
     r"\(select 1 from raw\.(?P<parent_table>\w+) as r where r\.(?P<parent_column>\w+) = b\.(?P=column)\)"
 )
 REF = re.compile(r"ref\(['\"](\w+)['\"]\)")
+SOURCE = re.compile(r"source\(['\"](\w+)['\"],\s*['\"](\w+)['\"]\)")
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,25 @@ def _raw_rules(manifest: Mapping[str, Any], test: Mapping[str, Any]) -> Iterator
             yield ("in_set", source.table, source.column, frozenset(kwargs["values"])), kwargs["column_name"]
     elif name == "relationships":
         source = raw(kwargs["column_name"])
-        parent = raw(kwargs["field"], _model_id(manifest, REF.search(kwargs["to"])[1]))
+        parent = _parent(manifest, kwargs["to"], kwargs["field"])
         if source and source.exact and parent and parent.exact:
             rule = ("foreign_key", source.table, source.column, parent.table, parent.column)
             yield rule, kwargs["column_name"]
+
+
+def _parent(manifest: Mapping[str, Any], to: str, field: str) -> RawColumn | None:
+    """The raw column a relationships test's `to` and `field` name: through a staging
+    model (ref) or the raw table itself (source)."""
+    if model := REF.search(to):
+        return raw_column(manifest, _model_id(manifest, model[1]), field)
+    if source := SOURCE.search(to):
+        (table,) = [
+            s["identifier"]
+            for s in manifest["sources"].values()
+            if (s["source_name"], s["name"]) == (source[1], source[2])
+        ]
+        return RawColumn(table, field, exact=True)
+    return None
 
 
 def _model_id(manifest: Mapping[str, Any], name: str) -> str:
