@@ -18,6 +18,7 @@ See bench/README.md.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -159,21 +160,44 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _csv_header(path: Path) -> tuple[str, ...]:
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        return tuple(next(csv.reader(file)))
+
+
+def _csv_sql(entity: Entity, files: list[Path], options: str) -> list[str]:
+    """One `read_csv` per header layout, with the dialect and every column's type given.
+
+    Nothing is sniffed: DuckDB's sniffer runs on every file of a multi-file read (and
+    `union_by_name` binds every file on its own), at 0.1-0.3 s of CPU a file whatever its
+    size, which made reading the demo's 53 weekly opportunities extracts take ~8 s at
+    scale 1 for 0.4 s of reading (bench/README.md, "Levers"). The header is read here,
+    as the pipeline's ingest reads it, and files sharing one are read together."""
+    layouts: dict[tuple[str, ...], list[Path]] = defaultdict(list)
+    for path in files:
+        layouts[_csv_header(path)].append(path)
+    contract = {c.name: DUCKDB_TYPES[c.type] for c in entity.columns}
+    readers = []
+    for header, chosen in layouts.items():
+        columns = ", ".join(f"{_lit(name)}: {_lit(contract.get(name, 'VARCHAR'))}" for name in header)
+        paths = ", ".join(_lit(str(f)) for f in chosen)
+        readers.append(
+            f"select * from read_csv([{paths}], header = true, auto_detect = false, columns = {{{columns}}}, "
+            f"delim = ',', quote = '\"', escape = '\"'{options})"
+        )
+    return readers
+
+
 def _files_sql(entity: Entity, files: list[Path], with_filename: bool) -> str:
     """Every row of `files` with DuckDB's readers (typed on read for CSV), as one query."""
     readers = []
-    for suffix in (".csv", ".parquet"):
-        chosen = [_lit(str(f)) for f in files if f.suffix.lower() == suffix]
-        if not chosen:
-            continue
+    csv_files = [f for f in files if f.suffix.lower() == ".csv"]
+    if csv_files:
+        readers += _csv_sql(entity, csv_files, ", filename = true" if with_filename else "")
+    parquet_files = [_lit(str(f)) for f in files if f.suffix.lower() == ".parquet"]
+    if parquet_files:
         options = ", union_by_name = true, filename = true" if with_filename else ""
-        if suffix == ".csv":
-            types = ", ".join(f"{_lit(c.name)}: {_lit(DUCKDB_TYPES[c.type])}" for c in entity.columns)
-            readers.append(
-                f"select * from read_csv([{', '.join(chosen)}], header = true, types = {{{types}}}{options})"
-            )
-        else:
-            readers.append(f"select * from read_parquet([{', '.join(chosen)}]{options})")
+        readers.append(f"select * from read_parquet([{', '.join(parquet_files)}]{options})")
     return " union all by name ".join(readers)
 
 
