@@ -40,7 +40,9 @@ NOT_DBT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("reporting_currency", "varchar"), ("crm__leads_loaded", "bigint"), ("crm__leads_quarantined", "bigint"),
         ("finance__spend_loaded", "bigint"), ("finance__spend_quarantined", "bigint"), ("rows_loaded", "bigint"),
         ("rows_quarantined", "bigint"), ("checks_passed", "integer"), ("checks_warned", "integer"),
-        ("checks_failed", "integer"),
+        ("checks_failed", "integer"), ("published_days_after_as_of", "bigint"),
+        ("crm__leads_quarantined_share", "double"), ("finance__spend_quarantined_share", "double"),
+        ("rows_quarantined_share", "double"),
     ),
     "check_results": (
         ("run_id", "varchar"), ("suite", "varchar"), ("asset", "varchar"), ("expectation", "varchar"),
@@ -207,9 +209,12 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
         (D("2026-11-01"), D("2026-10-31"), AS_OF, False, 120000.0, 0.0, 10000.0, 0.0, -5000.0, 0.0, 5000.0,
          120000.0, 0.0, 8, 1, 0, 1, 8, 0),
     ]
+    # Published a day after each as-of date; quarantined shares 3 / 1003, 1 / 101 and 4 / 1104.
     publication = [
-        (dt.datetime(2026, 11, 25, 2, 5), D("2026-11-24"), "run-old", "USD", 900, 0, 90, 0, 990, 0, 500, 0, 0),
-        (dt.datetime(2026, 11, 27, 2, 5), AS_OF, "run-tiny", "USD", 1000, 3, 100, 1, 1100, 4, 520, 2, 0),
+        (dt.datetime(2026, 11, 25, 2, 5), D("2026-11-24"), "run-old", "USD", 900, 0, 90, 0, 990, 0, 500, 0, 0,
+         1, 0.0, 0.0, 0.0),
+        (dt.datetime(2026, 11, 27, 2, 5), AS_OF, "run-tiny", "USD", 1000, 3, 100, 1, 1100, 4, 520, 2, 0,
+         1, 3 / 1003, 1 / 101, 4 / 1104),
     ]
     check_results = [
         ("run-tiny", "crm__leads", "raw/crm__leads", "mql_at is not before created_at", "warning", "warned", 3),

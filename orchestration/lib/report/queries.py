@@ -21,6 +21,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.lib.publish import DAYS_AFTER_AS_OF
+
 SCHEMA = "marts"
 # Tables a quality gate may publish with one row per check (first found wins).
 CHECK_RESULT_TABLES = (
@@ -62,6 +64,20 @@ class Publication:
                 quarantined = self.row.get(f"{entity}_quarantined")
                 rows.append((entity, int(value or 0), None if quarantined is None else int(quarantined)))
         return rows
+
+    def recorded(self, column: str) -> bool:
+        """Whether the latest publication records `column`: a file published before publishing
+        derived a value (lib/publish.py, with_derived_values) lacks it, or holds null for it."""
+        return column in self.row
+
+    def quarantined_share(self, entity: str = "rows") -> float | None:
+        """quarantined / (loaded + quarantined) of a source, or of all (`rows`), as published."""
+        return self.row.get(f"{entity}_quarantined_share")
+
+    @property
+    def days_after_as_of(self) -> int | None:
+        value = self.row.get(DAYS_AFTER_AS_OF)
+        return None if value is None else int(value)
 
 
 class PublishedFile:
