@@ -185,6 +185,16 @@ def commercial_ratio(db: PublishedFile) -> dict[str, list[dict[str, Any]]]:
     return grains
 
 
+QUARTER_GROWTH_COLUMNS = ("period_start", "period_label", "annualised_revenue_growth")
+
+
+def annualised_quarter_growth(db: PublishedFile) -> dict[dt.date, float | None]:
+    """Each fiscal quarter's revenue growth x 4, by the quarter's first day."""
+    db.require("revenue_growth_quarterly", *QUARTER_GROWTH_COLUMNS)
+    rows = db.rows(f"select {', '.join(QUARTER_GROWTH_COLUMNS)} from {SCHEMA}.revenue_growth_quarterly")
+    return {r["period_start"]: r["annualised_revenue_growth"] for r in rows}
+
+
 # -- headline metrics and bands --------------------------------------------------------
 
 BAND_COLUMNS = ("band", "band_order", "lower_bound", "upper_bound")
@@ -370,6 +380,16 @@ def mrr_movements(db: PublishedFile) -> list[dict[str, Any]]:
     return db.rows(f"select {', '.join(MRR_COLUMNS)} from {SCHEMA}.mrr_movements order by month")
 
 
+MRR_NET_CHANGE_COLUMNS = ("month", "net_change_mrr")
+
+
+def mrr_net_change(db: PublishedFile) -> dict[dt.date, float | None]:
+    """Each month's net change in MRR (ending minus starting), by month."""
+    db.require("mrr_net_change_monthly", *MRR_NET_CHANGE_COLUMNS)
+    rows = db.rows(f"select {', '.join(MRR_NET_CHANGE_COLUMNS)} from {SCHEMA}.mrr_net_change_monthly")
+    return {r["month"]: r["net_change_mrr"] for r in rows}
+
+
 MRR_BRIDGE_COLUMNS = (
     "first_month", "last_month", "months", "starting_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr",
     "contraction_mrr", "churned_mrr", "ending_mrr",
@@ -453,6 +473,8 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "channel_efficiency_trailing": TRAILING_CHANNEL_COLUMNS,
     "mrr_movements": MRR_COLUMNS,
     "mrr_movements_trailing": MRR_BRIDGE_COLUMNS,
+    "mrr_net_change_monthly": MRR_NET_CHANGE_COLUMNS,
+    "revenue_growth_quarterly": QUARTER_GROWTH_COLUMNS,
     "revenue_retention": RETENTION_COLUMNS,
     "renewals": RENEWAL_COLUMNS,
     "pipeline_by_stage": PIPELINE_STAGE_COLUMNS,
