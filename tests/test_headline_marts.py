@@ -21,8 +21,8 @@ from tests.test_renewals import AS_OF, ROWS
 
 HEADLINE_MARTS = (
     "channel_efficiency_trailing", "commercial_ratio_bands", "headline_metrics", "lead_funnel_cohorts",
-    "lead_funnel_trailing", "mrr_movements_trailing", "opportunity_funnel_trailing", "win_rates_monthly",
-    "win_rates_trailing",
+    "lead_funnel_trailing", "mrr_movements_trailing", "mrr_net_change_monthly", "opportunity_funnel_trailing",
+    "revenue_growth_quarterly", "win_rates_monthly", "win_rates_trailing",
 )
 
 

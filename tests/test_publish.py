@@ -111,6 +111,67 @@ def test_this_runs_check_results_are_published_beside_the_marts(tmp_path):
     assert rows == [("run-1", "raw.crm__accounts", "passed"), ("run-1", "raw.crm__leads", "warned")]
 
 
+def _record_with_counts(run_id: str, published_at: dt.datetime, leads: tuple, spend: tuple) -> dict:
+    """A record as the publish asset writes it: loaded and quarantined per source and in all."""
+    return {
+        **_record(run_id, 25), "published_at": published_at,
+        "crm__leads_loaded": leads[0], "crm__leads_quarantined": leads[1],
+        "finance__spend_loaded": spend[0], "finance__spend_quarantined": spend[1],
+        "rows_loaded": leads[0] + spend[0], "rows_quarantined": leads[1] + spend[1],
+    }
+
+
+def test_the_record_gets_its_freshness_lag_and_quarantined_shares(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    # As of 25 Nov, published 27 Nov 00:30 UTC: 2 days after. Leads 996 + 4 -> 4 / 1000 = 0.004;
+    # spend 100 + 0 -> 0; nothing at all of a third source -> no share; in all 1096 + 4 -> 4 / 1100.
+    record = _record_with_counts("run-1", dt.datetime(2026, 11, 27, 0, 30), (996, 4), (100, 0))
+    record |= {"hubspot__deals_loaded": 0, "hubspot__deals_quarantined": 0}
+    publish(work, published, record)
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        cursor = con.execute(
+            "select published_days_after_as_of, crm__leads_quarantined_share, finance__spend_quarantined_share, "
+            "hubspot__deals_quarantined_share, rows_quarantined_share from marts.publication"
+        )
+        row = cursor.fetchone()
+        types = {name: str(kind) for name, kind, *_ in con.execute("describe marts.publication").fetchall()}
+    assert row[0] == 2
+    assert row[1:] == (pytest.approx(0.004), 0.0, None, pytest.approx(4 / 1100))
+    assert types["published_days_after_as_of"] == "BIGINT"
+    assert {types[c] for c in types if c.endswith("_share")} == {"DOUBLE"}
+
+
+def test_a_record_published_on_its_as_of_date_is_zero_days_after(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    publish(work, published, _record_with_counts("run-1", dt.datetime(2026, 11, 25, 23, 59), (10, 0), (0, 0)))
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        assert con.execute(
+            "select published_days_after_as_of, rows_quarantined_share from marts.publication"
+        ).fetchone() == (0, 0.0)
+
+
+def test_publications_before_the_derived_values_keep_them_null(tmp_path):
+    """An earlier publication row (written before the derived columns existed) is kept, with
+    nulls in the new columns, not recomputed."""
+    work, published = tmp_path / "work.duckdb", tmp_path / "published.duckdb"
+    _work_db(work, 100.0)
+    with closing(duckdb.connect(str(published))) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.publication as select timestamp '2026-11-24 02:00' as published_at, "
+            "date '2026-11-20' as as_of_date, 'run-0' as run_id, 5::bigint as rows_loaded, 5::bigint as rows_quarantined"
+        )
+    publish(work, published, _record_with_counts("run-1", dt.datetime(2026, 11, 26, 2, 0), (3, 1), (0, 0)))
+    with closing(duckdb.connect(str(published), read_only=True)) as con:
+        rows = con.execute(
+            "select run_id, published_days_after_as_of, rows_quarantined_share from marts.publication "
+            "order by published_at"
+        ).fetchall()
+    assert rows == [("run-0", None, None), ("run-1", 1, 0.25)]
+
+
 def _work_db_of_every_type(path):
     """One row of each type a mart publishes, at awkward values."""
     with closing(duckdb.connect(str(path))) as con:

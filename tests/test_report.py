@@ -112,6 +112,65 @@ def test_a_warned_check_is_visible_with_its_results(tiny_html):
     assert 'class="warned"' in publication
 
 
+def test_freshness_and_quarantined_shares_are_read_from_the_publication_record(tmp_path):
+    path = write_published(tmp_path / "p.duckdb")
+    html, _ = render_report(path, now=NOW)
+    text = _text(_sections(html)["publication"])
+    # as published in the fixture: 1 day; 3 / 1003, 1 / 101, 4 / 1104
+    assert "published 1 day(s) after the as-of date" in text
+    assert "crm__leads 1,000 3 0.30%" in text
+    assert "finance__spend 100 1 0.99%" in text
+    assert "all sources 1,100 4 0.36%" in text
+    # read, not recomputed: a recorded value the counts would not give is what is shown
+    with duckdb.connect(str(path)) as con:
+        con.execute("update marts.publication set published_days_after_as_of = 9, rows_quarantined_share = 0.5 "
+                    "where run_id = 'run-tiny'")
+    text = _text(_sections(render_report(path, now=NOW)[0])["publication"])
+    assert "published 9 day(s) after the as-of date" in text and "all sources 1,100 4 50.00%" in text
+
+
+def test_a_publication_record_without_the_derived_values_says_not_recorded(tmp_path):
+    derived = ["published_days_after_as_of", "crm__leads_quarantined_share", "finance__spend_quarantined_share",
+               "rows_quarantined_share"]
+    path = write_published(tmp_path / "p.duckdb", drop_columns={"publication": derived})
+    html, unavailable = render_report(path, now=NOW)
+    assert unavailable == []
+    text = _text(_sections(html)["publication"])
+    assert "not recorded how many days after the as-of date it was published" in text
+    assert "crm__leads 1,000 3 not recorded" in text and "all sources 1,100 4 not recorded" in text
+
+
+def test_the_quarterly_growth_and_mrr_net_change_are_read_from_their_marts(tmp_path):
+    path = write_published(tmp_path / "p.duckdb")
+    html, _ = render_report(path, now=NOW)
+    growth, mrr = _sections(html)["growth-vs-spend"], _sections(html)["mrr-movements"]
+    # revenue growth 15, 32.5, 40 of the complete quarters, x 4 in marts.revenue_growth_quarterly
+    assert re.findall(r"<title>revenue growth .4 \(annualised\), ([^<]*)</title>", growth) == [
+        "FY2026-Q1: $60", "FY2026-Q2: $130", "FY2026-Q3: $160"]
+    # Nov 2025: new 100 + expansion 10 - contraction 5 - churn 20 = 85
+    assert "<title>net change, 2025-11: $85</title>" in mrr
+    # read, not recomputed: a published value the other columns would not give is what is drawn
+    with duckdb.connect(str(path)) as con:
+        con.execute("update marts.revenue_growth_quarterly set annualised_revenue_growth = 999 "
+                    "where period_label = 'FY2026-Q1'")
+        con.execute("update marts.mrr_net_change_monthly set net_change_mrr = 7 where month = '2025-11-01'")
+    html, _ = render_report(path, now=NOW)
+    assert "annualised), FY2026-Q1: $999</title>" in _sections(html)["growth-vs-spend"]
+    assert "<title>net change, 2025-11: $7</title>" in _sections(html)["mrr-movements"]
+
+
+def test_a_file_without_the_growth_and_net_change_marts_draws_the_rest(tmp_path):
+    path = write_published(tmp_path / "p.duckdb", only=set(TABLES) - {"revenue_growth_quarterly",
+                                                                        "mrr_net_change_monthly"})
+    html, unavailable = render_report(path, now=NOW)
+    assert unavailable == []
+    growth, mrr = _sections(html)["growth-vs-spend"], _sections(html)["mrr-movements"]
+    assert "does not publish the annualised growth" in growth and "(annualised), FY2026-Q1" not in growth
+    assert "<title>S&amp;M expense, FY2026-Q1: $100</title>" in growth
+    assert "does not publish the net change" in mrr and "<title>net change" not in mrr
+    assert "<title>new, 2025-11: $100</title>" in mrr
+
+
 def test_rates_are_recomputed_from_summed_counts(tiny_html):
     channels = _text(_sections(tiny_html)["channel-efficiency"])
     # the last complete fiscal quarter only (Q4 2026 is not over on 2026-11-26)

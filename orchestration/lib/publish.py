@@ -27,6 +27,7 @@ from orchestration.settings import DEFAULT_PUBLISHED_STORAGE_VERSION
 PUBLISHED_SCHEMA = "marts"
 PUBLICATION_TABLE = "publication"
 CHECK_RESULTS_TABLE = "check_results"
+DAYS_AFTER_AS_OF = "published_days_after_as_of"
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,21 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _derived_type(column: str) -> str | None:
+    """The type of a column `with_derived_values` adds: a null share must still be a DOUBLE,
+    or the column would be created with DuckDB's NULL type."""
+    if column.endswith("_quarantined_share"):
+        return "double"
+    if column == DAYS_AFTER_AS_OF:
+        return "bigint"
+    return None
+
+
 def _literal_row(record: dict[str, Any]) -> tuple[str, list[Any]]:
-    columns = ", ".join(f"? as {_quote(name)}" for name in record)
+    columns = ", ".join(
+        f"cast(? as {_derived_type(name)}) as {_quote(name)}" if _derived_type(name) else f"? as {_quote(name)}"
+        for name in record
+    )
     return f"select {columns}", list(record.values())
 
 
@@ -73,6 +87,7 @@ def publish(
 
     `storage_version` (e.g. "v1.4.0") is the DuckDB storage format of the new file.
     """
+    record = with_derived_values(record)
     staging_path = published_db.with_name(f".{published_db.name}.{record['run_id']}.new")
     staging_path.unlink(missing_ok=True)
     published_db.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +104,28 @@ def publish(
             f"select count(*) from {PUBLISHED_SCHEMA}.{PUBLICATION_TABLE}"
         ).fetchone()
     return PublishResult(path=published_db, tables=tuple(tables), publications=count)
+
+
+def with_derived_values(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with the figures derived from its counts and dates, so that readers of
+    marts.publication (the metrics report among them) read them instead of computing them:
+
+    - `published_days_after_as_of`: days from `as_of_date` to the UTC date of `published_at`;
+    - `<entity>_quarantined_share` for each `<entity>_quarantined` count, and
+      `rows_quarantined_share` for the totals: quarantined / (loaded + quarantined),
+      null when no row was loaded or quarantined.
+    """
+    derived = dict(record)
+    published_at, as_of = record.get("published_at"), record.get("as_of_date")
+    if published_at is not None and as_of is not None:
+        derived[DAYS_AFTER_AS_OF] = (published_at.date() - as_of).days
+    for column, quarantined in record.items():
+        if not column.endswith("_quarantined"):
+            continue
+        entity = column.removesuffix("_quarantined")
+        whole = (record.get(f"{entity}_loaded") or 0) + (quarantined or 0)
+        derived[f"{column}_share"] = float(quarantined) / whole if quarantined is not None and whole else None
+    return derived
 
 
 def _write_new_file(

@@ -31,7 +31,7 @@ MARTS: tuple[str, ...] = (
     "revenue_retention", "renewals", "headline_metrics", "lead_funnel_trailing", "commercial_ratio_bands",
     "lead_funnel_cohorts", "opportunity_funnel_trailing", "win_rates_monthly", "win_rates_trailing",
     "channel_efficiency_trailing", "mrr_movements_trailing", "fct_opportunities", "pipeline_by_stage",
-    "pipeline_movements_monthly",
+    "pipeline_movements_monthly", "mrr_net_change_monthly", "revenue_growth_quarterly",
 )  # fmt: skip
 # Written by the publish step (lib/publish.py) and the quality gate, not by dbt.
 NOT_DBT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -40,7 +40,9 @@ NOT_DBT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("reporting_currency", "varchar"), ("crm__leads_loaded", "bigint"), ("crm__leads_quarantined", "bigint"),
         ("finance__spend_loaded", "bigint"), ("finance__spend_quarantined", "bigint"), ("rows_loaded", "bigint"),
         ("rows_quarantined", "bigint"), ("checks_passed", "integer"), ("checks_warned", "integer"),
-        ("checks_failed", "integer"),
+        ("checks_failed", "integer"), ("published_days_after_as_of", "bigint"),
+        ("crm__leads_quarantined_share", "double"), ("finance__spend_quarantined_share", "double"),
+        ("rows_quarantined_share", "double"),
     ),
     "check_results": (
         ("run_id", "varchar"), ("suite", "varchar"), ("asset", "varchar"), ("expectation", "varchar"),
@@ -114,13 +116,17 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
         (D("2026-07-01"), "(unattributed)", 500.0, 0, 0, 0, 0, 0.0, None, None, None, 0.0, None),
         (D("2026-10-01"), "paid_search", 700.0, 50, 10, 2, 0, 0.0, 14.0, 350.0, None, 0.0, 0.96),
     ]
-    mrr, start = [], 0.0
+    # each fiscal quarter's revenue_growth above x 4
+    quarter_growth = [(D("2026-01-01"), "FY2026-Q1", 60.0), (D("2026-04-01"), "FY2026-Q2", 130.0),
+                      (D("2026-07-01"), "FY2026-Q3", 160.0), (D("2026-10-01"), "FY2026-Q4", -290.0)]
+    mrr, net_change, start = [], [], 0.0
     for i, month in enumerate(_months(D("2025-10-01"), 14)):
         new, expansion, contraction, churned = 100.0, 10.0 * (i % 3), -5.0, -20.0 if i else 0.0
         if i == 0:
             expansion = contraction = 0.0
         end = start + new + expansion + contraction + churned
         mrr.append((month, start, new, 0.0, expansion, contraction, churned, end, 10 + i, 2, 0, 1, 11 + i))
+        net_change.append((month, end - start))
         start = end
     retention = [
         (D("2026-10-01"), 10, 1000.0, 8, 900.0, 1060.0, 0.9, 1.06, 0.8),
@@ -207,9 +213,12 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
         (D("2026-11-01"), D("2026-10-31"), AS_OF, False, 120000.0, 0.0, 10000.0, 0.0, -5000.0, 0.0, 5000.0,
          120000.0, 0.0, 8, 1, 0, 1, 8, 0),
     ]
+    # Published a day after each as-of date; quarantined shares 3 / 1003, 1 / 101 and 4 / 1104.
     publication = [
-        (dt.datetime(2026, 11, 25, 2, 5), D("2026-11-24"), "run-old", "USD", 900, 0, 90, 0, 990, 0, 500, 0, 0),
-        (dt.datetime(2026, 11, 27, 2, 5), AS_OF, "run-tiny", "USD", 1000, 3, 100, 1, 1100, 4, 520, 2, 0),
+        (dt.datetime(2026, 11, 25, 2, 5), D("2026-11-24"), "run-old", "USD", 900, 0, 90, 0, 990, 0, 500, 0, 0,
+         1, 0.0, 0.0, 0.0),
+        (dt.datetime(2026, 11, 27, 2, 5), AS_OF, "run-tiny", "USD", 1000, 3, 100, 1, 1100, 4, 520, 2, 0,
+         1, 3 / 1003, 1 / 101, 4 / 1104),
     ]
     check_results = [
         ("run-tiny", "crm__leads", "raw/crm__leads", "mql_at is not before created_at", "warning", "warned", 3),
@@ -225,7 +234,8 @@ def _rows() -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
         "commercial_ratio_bands": bands, "lead_funnel_cohorts": cohorts,
         "opportunity_funnel_trailing": trailing_stages, "win_rates_monthly": monthly_wins,
         "win_rates_trailing": segment_wins, "channel_efficiency_trailing": trailing_channels,
-        "mrr_movements_trailing": mrr_bridge, "fct_opportunities": opportunities, "publication": publication,
+        "mrr_movements_trailing": mrr_bridge, "mrr_net_change_monthly": net_change,
+        "revenue_growth_quarterly": quarter_growth, "fct_opportunities": opportunities, "publication": publication,
         "pipeline_by_stage": pipeline_stages, "pipeline_movements_monthly": pipeline_months,
         "check_results": check_results,
     }  # fmt: skip

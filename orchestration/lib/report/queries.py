@@ -21,6 +21,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.lib.publish import DAYS_AFTER_AS_OF
+
 SCHEMA = "marts"
 # Tables a quality gate may publish with one row per check (first found wins).
 CHECK_RESULT_TABLES = (
@@ -62,6 +64,20 @@ class Publication:
                 quarantined = self.row.get(f"{entity}_quarantined")
                 rows.append((entity, int(value or 0), None if quarantined is None else int(quarantined)))
         return rows
+
+    def recorded(self, column: str) -> bool:
+        """Whether the latest publication records `column`: a file published before publishing
+        derived a value (lib/publish.py, with_derived_values) lacks it, or holds null for it."""
+        return column in self.row
+
+    def quarantined_share(self, entity: str = "rows") -> float | None:
+        """quarantined / (loaded + quarantined) of a source, or of all (`rows`), as published."""
+        return self.row.get(f"{entity}_quarantined_share")
+
+    @property
+    def days_after_as_of(self) -> int | None:
+        value = self.row.get(DAYS_AFTER_AS_OF)
+        return None if value is None else int(value)
 
 
 class PublishedFile:
@@ -167,6 +183,16 @@ def commercial_ratio(db: PublishedFile) -> dict[str, list[dict[str, Any]]]:
     for row in rows:
         grains.setdefault(row["period_grain"], []).append(row)
     return grains
+
+
+QUARTER_GROWTH_COLUMNS = ("period_start", "period_label", "annualised_revenue_growth")
+
+
+def annualised_quarter_growth(db: PublishedFile) -> dict[dt.date, float | None]:
+    """Each fiscal quarter's revenue growth x 4, by the quarter's first day."""
+    db.require("revenue_growth_quarterly", *QUARTER_GROWTH_COLUMNS)
+    rows = db.rows(f"select {', '.join(QUARTER_GROWTH_COLUMNS)} from {SCHEMA}.revenue_growth_quarterly")
+    return {r["period_start"]: r["annualised_revenue_growth"] for r in rows}
 
 
 # -- headline metrics and bands --------------------------------------------------------
@@ -354,6 +380,16 @@ def mrr_movements(db: PublishedFile) -> list[dict[str, Any]]:
     return db.rows(f"select {', '.join(MRR_COLUMNS)} from {SCHEMA}.mrr_movements order by month")
 
 
+MRR_NET_CHANGE_COLUMNS = ("month", "net_change_mrr")
+
+
+def mrr_net_change(db: PublishedFile) -> dict[dt.date, float | None]:
+    """Each month's net change in MRR (ending minus starting), by month."""
+    db.require("mrr_net_change_monthly", *MRR_NET_CHANGE_COLUMNS)
+    rows = db.rows(f"select {', '.join(MRR_NET_CHANGE_COLUMNS)} from {SCHEMA}.mrr_net_change_monthly")
+    return {r["month"]: r["net_change_mrr"] for r in rows}
+
+
 MRR_BRIDGE_COLUMNS = (
     "first_month", "last_month", "months", "starting_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr",
     "contraction_mrr", "churned_mrr", "ending_mrr",
@@ -437,6 +473,8 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "channel_efficiency_trailing": TRAILING_CHANNEL_COLUMNS,
     "mrr_movements": MRR_COLUMNS,
     "mrr_movements_trailing": MRR_BRIDGE_COLUMNS,
+    "mrr_net_change_monthly": MRR_NET_CHANGE_COLUMNS,
+    "revenue_growth_quarterly": QUARTER_GROWTH_COLUMNS,
     "revenue_retention": RETENTION_COLUMNS,
     "renewals": RENEWAL_COLUMNS,
     "pipeline_by_stage": PIPELINE_STAGE_COLUMNS,

@@ -4,6 +4,7 @@ growth against sales & marketing expense).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from orchestration.lib.report import charts, fmt
@@ -104,16 +105,23 @@ def growth_section(ctx: Context) -> Section:
     ))
     quarters = grains.get("fiscal_quarter", [])[-8:]
     complete = [r for r in quarters if r["is_complete"]]
+    annualised: dict[dt.date, float | None] = {}
+    missing = ""
+    try:
+        annualised = ctx.data("quarter_growth", lambda: q.annualised_quarter_growth(ctx.db))
+    except q.NotAvailable:
+        missing = " This file does not publish the annualised growth (published by an older version): no green bars."
     svg = charts.bar_chart(
         [r["period_label"] for r in complete],
-        [Series(f"revenue growth {fmt.TIMES}4 (annualised)",
-                [None if r["revenue_growth"] is None else 4 * r["revenue_growth"] for r in complete], GREEN),
+        [Series(f"revenue growth {fmt.TIMES}4 (annualised)", [annualised.get(r["period_start"]) for r in complete],
+                GREEN),
          Series("S&M expense", [r["sm_expense"] for r in complete], ORANGE)],
         ctx.money_axis, label="Quarterly annualised revenue growth and S&M expense", height=240, value_labels=False,
     )
     body.append(figure(
-        svg, "per fiscal quarter, growth over the quarter before &times;4 (green) beside the quarter's S&amp;M expense "
-        "(orange); where green is taller the quarter's ratio is above 1. Complete quarters only.",
+        svg, "per fiscal quarter, growth over the quarter before &times;4 (green, <code>marts.revenue_growth_"
+        "quarterly</code>) beside the quarter's S&amp;M expense (orange); where green is taller the quarter's ratio "
+        f"is above 1. Complete quarters only.{missing}",
         title="By fiscal quarter",
         legend=legend([(f"revenue growth {fmt.TIMES}4", GREEN, "box"), ("S&M expense", ORANGE, "box")]),
     ))

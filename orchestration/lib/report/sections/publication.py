@@ -23,9 +23,11 @@ def publication_section(ctx: Context) -> Section:
     facts = [("As-of date", fmt.date(as_of)), ("Published at", fmt.date(published_at)),
              ("Run", str(row.get("run_id") or fmt.MISSING)), ("Reporting currency", pub.currency)]
     if published_at is not None and as_of is not None:
-        lag = (published_at.date() - as_of).days
-        facts.append(("Freshness", f"published {lag} day(s) after the as-of date; the report was built "
-                      f"{_age(ctx.now - published_at)} after publishing"))
+        lag = pub.days_after_as_of
+        published = "not recorded how many days after the as-of date it was published" if lag is None else (
+            f"published {lag} day(s) after the as-of date")
+        facts.append(("Freshness", f"{published}; the report was built {_age(ctx.now - published_at)} after "
+                      "publishing"))
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
     passed, warned, failed = pub.checks("passed"), pub.checks("warned"), pub.checks("failed")
     checks = (
@@ -46,13 +48,11 @@ def publication_section(ctx: Context) -> Section:
     sources = pub.sources()
     if sources:
         source_rows = [
-            [entity, fmt.count(loaded), fmt.count(quarantined),
-             fmt.pct(_share(quarantined, (loaded or 0) + (quarantined or 0)), 2)]
+            [entity, fmt.count(loaded), fmt.count(quarantined), _share(pub, entity)]
             for entity, loaded, quarantined in sources
         ]
         source_rows.append(["all sources", fmt.count(row.get("rows_loaded")), fmt.count(row.get("rows_quarantined")),
-                            fmt.pct(_share(row.get("rows_quarantined"),
-                                            (row.get("rows_loaded") or 0) + (row.get("rows_quarantined") or 0)), 2)])
+                            _share(pub, "rows")])
         body.append(table(["source", "rows loaded", "quarantined", "quarantined share"], source_rows,
                           row_classes=[""] * len(sources) + ["total"]))
     history = [
@@ -105,7 +105,8 @@ def _age(delta: dt.timedelta) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def _share(part: int | None, whole: int) -> float | None:
-    """What part of the rows the publication record counts were quarantined: the record is
-    written by publishing itself (lib/publish.py), not a dbt mart."""
-    return None if part is None or not whole else part / whole
+def _share(pub: q.Publication, entity: str) -> str:
+    """The quarantined share publishing recorded (lib/publish.py), or that an older file did not."""
+    if not pub.recorded(f"{entity}_quarantined_share"):
+        return "not recorded"
+    return fmt.pct(pub.quarantined_share(entity), 2)

@@ -44,15 +44,22 @@ def mrr_section(ctx: Context) -> Section:
     ), "</div>"]
     recent = rows[-24:]
     labels = [fmt.month_short(r["month"]) for r in recent]
+    net_change: dict[dt.date, float | None] | None = None
+    with contextlib.suppress(q.NotAvailable):
+        net_change = ctx.data("mrr_net_change", lambda: q.mrr_net_change(ctx.db))
+    net = None if net_change is None else [net_change.get(r["month"]) for r in recent]
     svg = charts.stacked_bar_chart(
         labels, [Series(name, [r[key] for r in recent], color) for key, name, color in MOVEMENTS], ctx.money_axis,
-        label="MRR movements per month", net=[r["ending_mrr"] - r["starting_mrr"] for r in recent],
+        label="MRR movements per month", net=net,
     )
+    net_guide, net_legend = ("the black dash is the net change (ending minus starting MRR, "
+                             "<code>marts.mrr_net_change_monthly</code>).", [("net change", INK, "line")])
+    if net_change is None:
+        net_guide, net_legend = "this file does not publish the net change (published by an older version).", []
     body.append(figure(
-        svg, "each month's waterfall side by side: gains stack up from zero, losses down; the black dash is the "
-        "net change (ending minus starting MRR).",
+        svg, f"each month's waterfall side by side: gains stack up from zero, losses down; {net_guide}",
         title=f"Movements per month (last {len(recent)})",
-        legend=legend([(name, color, "box") for _, name, color in MOVEMENTS] + [("net change", INK, "line")]),
+        legend=legend([(name, color, "box") for _, name, color in MOVEMENTS] + net_legend),
     ))
     table_rows = [
         [fmt.month(r["month"]), ctx.money(r["starting_mrr"]), ctx.money(r["new_mrr"]), ctx.money(r["reactivation_mrr"]),
