@@ -79,6 +79,7 @@ class Sample:
     largest_process_rss_mb: float
     phases: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per Dagster step
 
 
 # -- the machine ------------------------------------------------------------------------
@@ -321,7 +322,7 @@ def run_pipeline(
     )
     phases, steps = pipeline_phases(paths["dagster_home"], run_id)
     phases["other"] = measurement.wall_s - sum(phases.values())
-    return Sample(contender, run, **_measured(measurement), phases=phases, note=f"run {run_id}; steps {steps}")
+    return Sample(contender, run, **_measured(measurement), phases=phases, note=f"run {run_id}", steps=steps)
 
 
 def pipeline_phases(dagster_home: Path, run_id: str | None) -> tuple[dict[str, float], dict[str, float]]:
@@ -494,12 +495,13 @@ def bench_nightly(scale: float, runs: int, seed: int, as_of: dt.date, work: Path
     click.echo(f"nightly, scale {scale:g}: demo data with a year of extracts (seed {seed}, as of {as_of})")
     ensure_landing(paths["landing"], scale, seed, as_of)
     files = nightly.files_per_entity(paths["landing"])
+    newest_bytes = nightly.newest_bytes(paths["landing"])
     env = fresh_refresh_env(paths, as_of, ("warehouse", "dagster_home", "logs", "held", "night_before"))
     moved = nightly.hold_back_newest(paths["landing"], paths["held"])
     try:
-        # The warehouse of the night before. Without the as-of date's full extract of
-        # accounts, the billing extracts (landed once, on the as-of date) name accounts it
-        # does not hold yet: the gate keeps that night from publishing, its ingest stands.
+        # The warehouse of the night before. Without the as-of date's accounts (the
+        # newest delta), the billing extracts (landed once, on the as-of date) name accounts
+        # it does not hold yet: the gate keeps that night from publishing, its ingest stands.
         samples = [run_pipeline(0, paths, env, contender="history", unpublished_ok=True)]
     finally:
         nightly.put_back(paths["landing"], paths["held"], moved)
@@ -525,6 +527,7 @@ def bench_nightly(scale: float, runs: int, seed: int, as_of: dt.date, work: Path
         "scale": scale,
         "files": files,
         "new_files": len(moved),
+        "newest_bytes": newest_bytes,
         "samples": [asdict(s) for s in samples],
         "problems": problems,
     }
@@ -540,7 +543,8 @@ def render_nightly(report: dict[str, Any]) -> str:
         f"{report['load_end']}: the machine is shared, so timings are noisy (compare CPU seconds too).",
         "",
         "A warehouse that already holds a year of the demo's extracts at the generator's cadence "
-        "(opportunities weekly, the CRM's other entities monthly, billing and finance once) receives the "
+        "(opportunities weekly; accounts and leads in full once, then monthly deltas; campaigns and stage "
+        "history monthly in full; billing and finance once) receives the "
         "newest extract of every entity that has several; `gtm refresh` (incremental: reads the new "
         "files) and `gtm refresh --full` (re-reads every file) run from the same warehouse. Medians over "
         "the runs; ingest = the ingest step (Dagster event log).",
@@ -561,6 +565,7 @@ def render_nightly(report: dict[str, Any]) -> str:
             f"| {ingest['incremental']:.1f} | {ingest['full']:.1f} | {ingest['incremental'] / ingest['full']:.0%} "
             f"| {'yes' if not result['problems'] else 'NO: ' + '; '.join(result['problems'][:3])} |"
         )
+    lines += _nightly_per_entity(report)
     lines += ["", "Every run (run 0 is the first refresh of the year, before the new files):", "",
               "| scale | run | refresh | wall s | CPU s | peak RSS MB | phases s |", "|---|---|---|---|---|---|---|"]
     for result in report["scales"]:
@@ -570,6 +575,29 @@ def render_nightly(report: dict[str, Any]) -> str:
                 f"| {sample['cpu_s']:.1f} | {sample['peak_rss_mb']:.0f} | {_phases(sample['phases'])} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _nightly_per_entity(report: dict[str, Any]) -> list[str]:
+    """The ingest step of every entity (Dagster's raw__<entity> step), incremental against
+    full, with the new file's share of the entity's bytes."""
+    lines = ["", "The ingest step per entity (medians; the new file's share of the entity's bytes):", "",
+             "| scale | entity | incremental s | full s | incremental / full | new file / all files |",
+             "|---|---|---|---|---|---|"]
+    for result in report["scales"]:
+        by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for sample in result["samples"]:
+            by[sample["contender"]].append(sample)
+        step_keys = sorted({k for s in by["full"] for k in s.get("steps", {}) if phase_of(k) == "ingest"})
+        for key in step_keys:
+            seconds = {c: statistics.median(s.get("steps", {}).get(key, 0.0) for s in by[c])
+                       for c in ("incremental", "full")}
+            entity = key.removeprefix("raw__")
+            new, total = result.get("newest_bytes", {}).get(entity, (0, 0))
+            share = f"{new / total:.0%} ({new / 1e6:.1f} of {total / 1e6:.1f} MB)" if total else "no new file"
+            ratio = f"{seconds['incremental'] / seconds['full']:.0%}" if seconds["full"] else "-"
+            lines.append(f"| {result['scale']:g} | {entity} | {seconds['incremental']:.1f} | {seconds['full']:.1f} "
+                         f"| {ratio} | {share} |")
+    return lines
 
 
 # -- reporting ----------------------------------------------------------------------------
