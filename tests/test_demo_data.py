@@ -43,7 +43,7 @@ def _current(landing: Path, entity: Entity) -> Path:
 
 
 def _winning_rows(landing: Path, entity: Entity) -> str:
-    """SQL of the entity as SOURCES.md reads its files: of each key, the row of the file whose
+    """SQL of the entity as docs/landing-contract.md reads its files: of each key, the row of the file whose
     name sorts last."""
     files = sorted((landing / entity.folder).iterdir())
     every = " union all ".join(

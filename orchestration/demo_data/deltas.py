@@ -3,8 +3,9 @@ months before the as-of date's, then on the as-of date.
 
 - accounts, leads: one full extract on the first of those days (`as_on`), then on every
   later day the rows created or changed since the previous extract (`changed_since`), as
-  they are that day. The newest file holding a key wins (SOURCES.md), and a row's newest
-  file is the one after its last change, so the files together give the as-of state.
+  they are that day. The newest file holding a key wins (docs/landing-contract.md), and
+  a row's newest file is the one after its last change, so the files together give the
+  as-of state.
 - campaigns, opportunity stage history: every row the CRM had that day (`as_on`).
 
 Either way a row shows no milestone after the extract's day (it was not set yet).
