@@ -578,25 +578,15 @@ def render_nightly(report: dict[str, Any]) -> str:
 
 
 def _nightly_per_entity(report: dict[str, Any]) -> list[str]:
-    """The ingest step of every entity (Dagster's raw__<entity> step), incremental against
-    full, with the new file's share of the entity's bytes."""
-    lines = ["", "The ingest step per entity (medians; the new file's share of the entity's bytes):", "",
-             "| scale | entity | incremental s | full s | incremental / full | new file / all files |",
-             "|---|---|---|---|---|---|"]
+    """The new file's share of every entity's bytes (the ingest runs as one Dagster step,
+    so the event log has no time per entity)."""
+    lines = ["", "The night's new file of every entity, against all its files:", "",
+             "| scale | entity | new file MB | all files MB | share |", "|---|---|---|---|---|"]
     for result in report["scales"]:
-        by: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for sample in result["samples"]:
-            by[sample["contender"]].append(sample)
-        step_keys = sorted({k for s in by["full"] for k in s.get("steps", {}) if phase_of(k) == "ingest"})
-        for key in step_keys:
-            seconds = {c: statistics.median(s.get("steps", {}).get(key, 0.0) for s in by[c])
-                       for c in ("incremental", "full")}
-            entity = key.removeprefix("raw__")
-            new, total = result.get("newest_bytes", {}).get(entity, (0, 0))
-            share = f"{new / total:.0%} ({new / 1e6:.1f} of {total / 1e6:.1f} MB)" if total else "no new file"
-            ratio = f"{seconds['incremental'] / seconds['full']:.0%}" if seconds["full"] else "-"
-            lines.append(f"| {result['scale']:g} | {entity} | {seconds['incremental']:.1f} | {seconds['full']:.1f} "
-                         f"| {ratio} | {share} |")
+        for entity, (new, total) in result.get("newest_bytes", {}).items():
+            lines.append(
+                f"| {result['scale']:g} | {entity} | {new / 1e6:.2f} | {total / 1e6:.2f} | {new / total:.1%} |"
+            )
     return lines
 
 
