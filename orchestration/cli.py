@@ -97,12 +97,19 @@ def demo_data_command(out_dir: Path, scale: float, seed: int, as_of_date: str | 
     - crm/opportunities: every week over the last twelve months, ending on the
       as-of date; each extract holds every deal the CRM had that day (deals
       advance, slip, change amount or currency, close and sometimes reopen);
-    - crm/accounts, crm/leads: a delta of the rows created in each of the last
-      twelve months, on its last day, then a full extract on the as-of date;
+    - crm/accounts, crm/leads: every row the CRM had on the last day of the
+      twelfth month before the as-of date's, then on each later month end and
+      on the as-of date a delta: the rows created or changed (a lead's MQL,
+      SQL, conversion with its deal, disqualification) since the previous
+      extract, as they are that day; the newest file holding a row wins, so
+      the files together are the CRM on the as-of date;
     - crm/campaigns, crm/opportunity_stage_history: on the last day of each of
       the last twelve months and on the as-of date, every row the CRM had that
       day;
     - billing and finance entities: one full extract on the as-of date.
+
+    The same seed, scale and date write the same bytes; rows grow linearly with
+    the scale.
     """
     settings = _apply_overrides(as_of_date=as_of_date)
     counts, seconds = write_demo_data(out_dir, scale, seed, settings)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.nightly import files_per_entity, hold_back_newest, put_back
+from bench.nightly import files_per_entity, hold_back_newest, newest_bytes, put_back
 
 
-def _land(landing: Path, relative: str) -> Path:
+def _land(landing: Path, relative: str, text: str = "header\nrow\n") -> Path:
     path = landing / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("header\nrow\n")
+    path.write_text(text)
     return path
 
 
@@ -37,3 +37,12 @@ def test_the_newest_file_of_every_entity_is_held_back_and_put_back(tmp_path):
     assert sorted(p.name for p in (landing / "crm/opportunities").iterdir()) == ["2026-11-19.csv"]
     put_back(landing, held, moved)
     assert sorted(p.name for p in (landing / "crm/opportunities").iterdir()) == ["2026-11-19.csv", "2026-11-26.csv"]
+
+
+def test_the_newest_files_share_of_its_entitys_bytes(tmp_path):
+    _land(tmp_path, "crm/leads/2025-11-30.csv", "id\n" + "L1\n" * 10)  # 3 + 30 bytes
+    _land(tmp_path, "crm/leads/2026-11-26.csv", "id\nL2\n")  # 6 bytes
+    _land(tmp_path, "crm/leads/notes.txt", "not an extract")
+    _land(tmp_path, "crm/accounts/2026-11-26.csv")  # the only file: no night brings it
+
+    assert newest_bytes(tmp_path) == {"crm__leads": (6, 39)}

@@ -7,13 +7,16 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
-from orchestration.demo_data import generate
+from orchestration import demo_data
+from orchestration.demo_data import deltas, generate
 from orchestration.lib.contract import DUCKDB_TYPES, SOURCE_ENTITIES, Entity
 from orchestration.settings import DEFAULT_STAGE_MAPPING
 
 AS_OF = dt.date(2026, 11, 26)
+LANDED_SCALE, LANDED_SEED = 0.1, 42
 FOREIGN_CURRENCIES = ("EUR", "GBP")
 # Reference data and rows with a floor per quarter or month (one campaign, one
 # employee, one vendor at the least) do not shrink linearly at tiny scales.
@@ -39,13 +42,22 @@ def _current(landing: Path, entity: Entity) -> Path:
     return sorted((landing / entity.folder).iterdir())[-1]
 
 
+def _winning_rows(landing: Path, entity: Entity) -> str:
+    """SQL of the entity as docs/landing-contract.md reads its files: of each key, the row of the file whose
+    name sorts last."""
+    files = sorted((landing / entity.folder).iterdir())
+    every = " union all ".join(
+        f"select {n} as file_rank, * from {_reader(p, entity)}" for n, p in enumerate(files))
+    return f"""select * exclude (file_rank) from ({every})
+        qualify file_rank = max(file_rank) over (partition by {", ".join(entity.key)})"""
+
+
 def _connect(landing: Path) -> duckdb.DuckDBPyConnection:
-    """One view per entity over its current (last by name) extract."""
+    """One view per entity over the rows that win across its extracts."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     for entity in SOURCE_ENTITIES:
-        reader = _reader(_current(landing, entity), entity)
-        con.execute(f"create view {entity.qualified_name} as select * from {reader}")
+        con.execute(f"create view {entity.qualified_name} as {_winning_rows(landing, entity)}")
     return con
 
 
@@ -56,7 +68,7 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory) -> tuple[Path, dict[str, int], duckdb.DuckDBPyConnection]:
     landing = tmp_path_factory.mktemp("demo") / "landing"
-    counts = generate(landing, scale=0.1, seed=42, as_of_date=AS_OF)
+    counts = generate(landing, scale=LANDED_SCALE, seed=LANDED_SEED, as_of_date=AS_OF)
     con = _connect(landing)
     yield landing, counts, con
     con.close()
@@ -142,18 +154,113 @@ MONTHLY = [
 ]  # fmt: skip
 
 
-def test_accounts_and_leads_come_as_monthly_deltas_then_in_full(landed):
+CHANGING = ("crm__accounts", "crm__leads")  # in full once, then what changed
+
+
+@pytest.fixture(scope="module")
+def crm_state() -> dict[str, dict[str, np.ndarray]]:
+    return demo_data.crm_state(LANDED_SCALE, LANDED_SEED, AS_OF)
+
+
+def _state_rows(columns: dict[str, np.ndarray], entity: Entity) -> list[tuple]:
+    """The generator's rows as Python tuples in contract column order (NaT and None: None)."""
+    values = [columns[c].astype(object) for c in entity.column_names]
+    return [tuple(None if v is None or v != v else v for v in row) for row in zip(*values, strict=True)]
+
+
+def _file_rows(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity) -> list[tuple]:
+    return con.execute(f"select * from {_reader(path, entity)}").fetchall()
+
+
+def test_the_rows_that_win_across_the_accounts_and_leads_files_are_the_crms_state_on_as_of(landed, crm_state):
+    _, _, con = landed
+    for name in CHANGING:
+        entity = BY_NAME[name]
+        expected = sorted(_state_rows(crm_state[name], entity), key=lambda row: row[0])
+        won = con.execute(f"select * from {name} order by {entity.key[0]}").fetchall()
+        assert len(won) == len(expected) > 0, name
+        assert won == expected, name
+
+
+def _as_on(row: tuple, entity: Entity, day: dt.date) -> tuple:
+    """A state row as it was at the end of `day`: later milestones not set yet, a lead's deal
+    only once converted."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    names = entity.column_names
+    out = [None if n != "created_at" and isinstance(v, dt.datetime) and v >= end else v for n, v in zip(names, row, strict=True)]
+    if "converted_at" in names and out[names.index("converted_at")] is None:
+        out[names.index("opportunity_id")] = None
+    return tuple(out)
+
+
+def _moments(row: tuple) -> list[dt.datetime]:
+    return [v for v in row if isinstance(v, dt.datetime)]
+
+
+def test_accounts_and_leads_land_in_full_once_then_as_what_changed_each_month(landed, crm_state):
     landing, _, con = landed
-    for entity in ("crm__accounts", "crm__leads"):
-        files = sorted((landing / BY_NAME[entity].folder).iterdir())
+    for name in CHANGING:
+        entity = BY_NAME[name]
+        files = sorted((landing / entity.folder).iterdir())
         assert [p.name[:10] for p in files] == MONTHLY
-        october = _reader(files[-2], BY_NAME[entity])
-        # a delta holds the rows created in its month only, with no milestone after its day
-        assert _count(con, f"""select count(*) from {october}
-            where created_at < timestamp '2026-10-01' or created_at >= timestamp '2026-11-01'""") == 0
-    october_leads = _reader(sorted((landing / "crm" / "leads").iterdir())[-2], BY_NAME["crm__leads"])
-    assert _count(con, f"""select count(*) from {october_leads}
-        where converted_at >= timestamp '2026-11-01' or (converted_at is null and opportunity_id is not null)""") == 0
+        state = _state_rows(crm_state[name], entity)
+        previous_end = None
+        for path in files:
+            day = dt.date.fromisoformat(path.name[:10])
+            end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+            # the first file: every row created by its day; later ones: every row with a
+            # date set in (previous extract day, this day], i.e. created or changed then
+            expected = sorted(
+                _as_on(row, entity, day) for row in state
+                if row[entity.column_names.index("created_at")] < end
+                and (previous_end is None or any(previous_end <= m < end for m in _moments(row))))
+            got = sorted(_file_rows(con, path, entity))
+            assert got == expected, path
+            assert got, path
+            previous_end = end
+
+
+def test_a_lead_lands_when_created_and_again_when_converted(landed, crm_state):
+    landing, _, con = landed
+    leads = crm_state["crm__leads"]
+    created, converted = leads["created_at"], leads["converted_at"]
+    september, october, november = (np.datetime64(f"2026-{m}-01") for m in ("09", "10", "11"))
+    # created in September, converted in October naming its deal (no milestone follows a conversion)
+    index = next(i for i in range(len(created)) if september <= created[i] < october
+                 and october <= converted[i] < november and leads["opportunity_id"][i] is not None)
+    lead_id = leads["lead_id"][index]
+    files = {p.name[:10]: p for p in sorted((landing / "crm" / "leads").iterdir())}
+    in_file = {day: con.execute(f"select converted_at, opportunity_id from {_reader(p, BY_NAME['crm__leads'])} "
+                                f"where lead_id = '{lead_id}'").fetchall() for day, p in files.items()}
+    landed_in = [day for day, rows in in_file.items() if rows]
+    assert landed_in == ["2026-09-30", "2026-10-31"]
+    assert in_file["2026-09-30"] == [(None, None)]
+    assert in_file["2026-10-31"] == [(converted[index].astype(dt.datetime), leads["opportunity_id"][index])]
+
+
+def test_changed_since_keeps_the_rows_created_or_changed_in_the_window_as_of_its_end():
+    columns = {
+        "lead_id": np.array(["L1", "L2", "L3", "L4", "L5"], dtype=object),
+        "created_at": np.array(["2026-01-10T09:00", "2026-02-03T10:00", "2026-01-20T08:00",
+                                "2026-03-01T00:00", "2026-01-05T12:00"], dtype="datetime64[s]"),
+        "converted_at": np.array(["2026-02-28T23:59:59", "NaT", "2026-03-01T00:00", "NaT", "NaT"],
+                                 dtype="datetime64[s]"),
+        "opportunity_id": np.array(["O1", None, "O3", None, None], dtype=object),
+        "disqualified_at": np.array(["NaT", "2026-02-10T00:00", "NaT", "NaT", "2026-01-31T23:00"],
+                                    dtype="datetime64[s]"),
+    }
+    got = deltas.changed_since(columns, "created_at", np.datetime64("2026-01-31"), np.datetime64("2026-02-28"))
+    # L1 converted on Feb 28 (last second), L2 created in February; L3 converts on Mar 1 (after the
+    # day: shown not converted and without its deal, and unchanged in the window); L4 created
+    # after; L5 disqualified on Jan 31, before the window
+    assert list(got["lead_id"]) == ["L1", "L2"]
+    assert list(got["opportunity_id"]) == ["O1", None]
+    assert list(got["disqualified_at"].astype(str)) == ["NaT", "2026-02-10T00:00:00"]
+    first = deltas.as_on(columns, "created_at", np.datetime64("2026-01-31"))
+    assert list(first["lead_id"]) == ["L1", "L3", "L5"]
+    assert list(first["converted_at"].astype(str)) == ["NaT", "NaT", "NaT"]
+    assert list(first["opportunity_id"]) == [None, None, None]
+    assert list(first["disqualified_at"].astype(str)) == ["NaT", "NaT", "2026-01-31T23:00:00"]
 
 
 def test_campaigns_and_stage_history_come_monthly_each_holding_every_row_of_its_day(landed):

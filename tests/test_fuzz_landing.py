@@ -271,12 +271,19 @@ def _cases() -> list[tuple[int, str, str]]:
     return cases
 
 
+def _holds_rows(path: Path) -> bool:
+    if path.suffix == ".parquet":
+        return pyarrow.parquet.read_metadata(path).num_rows > 0
+    return len(path.read_bytes().rstrip(b"\n").split(b"\n")) > 1
+
+
 def _corrupt(demo: Path, root: Path, number: int, entity: Entity, corruption: str) -> tuple[Path, Case]:
     """A landing dir holding `entity`'s folder with one extract corrupted."""
     landing = root / f"case{number}" / "landing"
     shutil.copytree(demo / entity.folder, landing / entity.folder)
     rng = random.Random(f"{SEED}-{number}")
-    extracts = sorted((landing / entity.folder).iterdir())
+    # a corruption of rows needs rows: the demo's monthly deltas can be empty at this scale
+    extracts = [p for p in sorted((landing / entity.folder).iterdir()) if _holds_rows(p)]
     target = rng.choice(extracts)
     corruptions = PARQUET_CORRUPTIONS if target.suffix == ".parquet" else CSV_CORRUPTIONS
     corrupted = corruptions[corruption](target, rng, landing)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from orchestration.demo_data import company as co
 from orchestration.demo_data.accounts import Accounts, lead_accounts
 from orchestration.demo_data.campaigns import Campaigns, make_campaigns
 from orchestration.demo_data.deal_history import DealHistory, extract_days, history_extract, simulate_history
-from orchestration.demo_data.deltas import as_on, delta, month_end_days
+from orchestration.demo_data.deltas import as_on, changed_since, month_end_days
 from orchestration.demo_data.funnel import Leads, lead_columns, make_leads
 from orchestration.demo_data.fx import FxRates, simulate_fx
 from orchestration.demo_data.ids import format_ids, make_ids, refer
@@ -84,13 +85,29 @@ def generate(
     of the history and the name of the extract files. Returns the rows written per
     entity (qualified name, e.g. `crm__accounts`), over all of its files.
     """
+    company, rng = _simulated(scale, seed, as_of_date)
+    return write_company(Path(out_dir), company, rng)
+
+
+def crm_state(scale: float, seed: int, as_of_date: dt.date) -> dict[str, dict[str, np.ndarray]]:
+    """The CRM's accounts and leads at the end of `as_of_date`, column by column, keyed by
+    qualified name: the state their extracts add up to (what tests check the landing against)."""
+    company, rng = _simulated(scale, seed, as_of_date)
+    accounts, leads, _ = _crm_tables(company, _keys(company), rng)
+    return {contract.ACCOUNTS.qualified_name: accounts, contract.LEADS.qualified_name: leads}
+
+
+def _simulated(
+    scale: float, seed: int, as_of_date: dt.date | None
+) -> tuple[Company, np.random.Generator]:
+    """The company simulated, and the random stream left for writing its extracts."""
     if not scale > 0:
         raise ValueError(f"scale must be greater than 0, got {scale}")
     as_of = as_of_date or dt.datetime.now(dt.UTC).date()
     streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
     rngs = {name: np.random.default_rng(s) for name, s in streams.items()}
     company = simulate(rngs, Timeline.ending(as_of, co.YEARS_OF_HISTORY), scale)
-    return write_company(Path(out_dir), company, rngs["extracts"])
+    return company, rngs["extracts"]
 
 
 def simulate(rngs: dict[str, np.random.Generator], timeline: Timeline, scale: float) -> Company:
@@ -165,12 +182,28 @@ def _lead_links(
     return lead_deal, deal_lead
 
 
+def _crm_tables(
+    company: Company, keys: _Keys, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """The accounts and leads columns as of as_of, and the lead shown on each deal (-1: none)."""
+    lead_deal, deal_lead = _lead_links(rng, company)
+    accounts = company.accounts.columns(rng, keys.account)
+    leads = lead_columns(
+        company.leads, keys.lead,
+        refer(keys.campaign, company.leads.campaign),
+        refer(keys.account, np.where(company.lead_shows_account, company.lead_account, -1)),
+        refer(keys.deal, lead_deal),
+    )
+    return accounts, leads, deal_lead
+
+
 def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> dict[str, int]:
     """Write every entity: opportunities weekly over the last twelve months (deal_history),
-    the CRM's other entities monthly (deltas), billing and finance once, on the as-of date."""
+    the CRM's other entities monthly (deltas: accounts and leads in full once, then what
+    changed), billing and finance once, on the as-of date."""
     keys = _keys(company)
     timeline, deals = company.timeline, company.deals
-    lead_deal, deal_lead = _lead_links(rng, company)
+    accounts, leads, deal_lead = _crm_tables(company, keys, rng)
     today = str(timeline.as_of)
     counts: dict[str, int] = {}
 
@@ -182,22 +215,21 @@ def write_company(out_dir: Path, company: Company, rng: np.random.Generator) -> 
         rows = write_extract(out_dir, entity, sort_rows(columns, *(order or entity.key)), name, fmt)
         counts[entity.qualified_name] = counts.get(entity.qualified_name, 0) + rows
 
-    accounts = company.accounts.columns(rng, keys.account)
-    leads = lead_columns(
-        company.leads, keys.lead,
-        refer(keys.campaign, company.leads.campaign),
-        refer(keys.account, np.where(company.lead_shows_account, company.lead_account, -1)),
-        refer(keys.deal, lead_deal),
-    )
     campaigns = company.campaigns.columns(keys.campaign)
     month_ends = month_end_days(timeline.as_of, timeline.start)
+
+    def write_changes(entity: contract.Entity, columns: dict) -> None:
+        """In full on the first month end, then what changed by each later one and as_of."""
+        days = [*month_ends, timeline.as_of]
+        write(entity, as_on(columns, "created_at", days[0]), name=str(days[0]))
+        for previous, day in pairwise(days):
+            write(entity, changed_since(columns, "created_at", previous, day), name=str(day))
+
+    write_changes(contract.ACCOUNTS, accounts)
     for day in month_ends:
-        write(contract.ACCOUNTS, delta(accounts, "created_at", day), name=str(day))
         write(contract.CAMPAIGNS, as_on(campaigns, "start_date", day), name=str(day))
-        write(contract.LEADS, delta(leads, "created_at", day), name=str(day))
-    write(contract.ACCOUNTS, accounts)
     write(contract.CAMPAIGNS, campaigns)
-    write(contract.LEADS, leads)
+    write_changes(contract.LEADS, leads)
     deal_ids = {
         "opportunity_id": keys.deal,
         "account_id": keys.account[deals.account],
