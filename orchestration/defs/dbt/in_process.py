@@ -9,6 +9,9 @@ fields, same info level), so dagster-dbt's `DbtCliInvocation` turns them into th
 asset events, lineage and error messages as before. Only its `process` changes:
 `InProcessDbt` behaves like the `subprocess.Popen` it replaces (`stdout` lines, `wait`,
 `returncode`, `args`, `send_signal`).
+
+A build of a DuckDB warehouse is handed the project's parse made once for the project's
+current files (orchestration/lib/dbt_parse_reuse.py) instead of parsing it again.
 """
 
 from __future__ import annotations
@@ -22,8 +25,17 @@ import subprocess
 import threading
 import types
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster_dbt.core.dbt_cli_invocation as dagster_dbt_invocation
+import yaml
+
+from orchestration.lib.dbt_parse_reuse import parsed_manifest
+from orchestration.settings import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 # dbt's own exit codes (dbt.cli.exceptions / the `dbt` console script)
 _DBT_FAILED = 1  # a model or test failed
@@ -41,6 +53,8 @@ _ENV_AS_FLAGS = {
     "DBT_PROFILES_DIR": "--profiles-dir",
     "DBT_PROJECT_DIR": "--project-dir",
 }
+# The dbt commands that run on the parsed project, and so can be given a parse made before
+_COMMANDS_ON_A_PARSE = frozenset({"build", "run", "test", "compile", "seed", "snapshot", "show", "list", "ls"})
 # Only one dbt runs at a time in a process: dbt keeps its flags, adapters and event
 # manager in module globals.
 _ONE_DBT_AT_A_TIME = threading.Lock()
@@ -54,10 +68,11 @@ class InProcessDbt:
         self.returncode: int | None = None
         self._lines: queue.Queue[bytes | None] = queue.Queue()
         self.stdout = _QueueLines(self._lines)
-        self._thread = threading.Thread(target=self._run, args=(dbt_arguments(self.args, env),), daemon=True)
+        arguments = dbt_arguments(self.args, env)
+        self._thread = threading.Thread(target=self._run, args=(arguments, env), daemon=True)
         self._thread.start()
 
-    def _run(self, arguments: list[str]) -> None:
+    def _run(self, arguments: list[str], env: Mapping[str, str]) -> None:
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_dict
 
@@ -68,7 +83,8 @@ class InProcessDbt:
         try:
             with _ONE_DBT_AT_A_TIME:
                 try:
-                    result = dbtRunner(callbacks=[forward]).invoke(arguments)
+                    manifest = reusable_parse(arguments, env)
+                    result = dbtRunner(manifest=manifest, callbacks=[forward]).invoke(arguments)
                 finally:
                     _close_duckdb()
             if result.exception is not None:
@@ -143,6 +159,30 @@ def dbt_arguments(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
         for part in (flag, os.fspath(env[variable]))
     ]
     return [*global_flags, *dbt_args[: at + 1], *path_flags, *dbt_args[at + 1 :]]
+
+
+def reusable_parse(arguments: Sequence[str], env: Mapping[str, str]) -> Manifest | None:
+    """The project's parse made before (orchestration/lib/dbt_parse_reuse.py) when the
+    command runs this project on a DuckDB target; None: dbt parses."""
+    from dbt.cli.main import cli
+
+    command = next((arg for arg in arguments if arg in cli.commands), None)
+    project_dir = env.get("DBT_PROJECT_DIR")
+    work_db = env.get("GTM_WORK_DB_PATH")
+    if command not in _COMMANDS_ON_A_PARSE or not project_dir or not work_db:
+        return None
+    if Path(project_dir).resolve() != DBT_PROJECT_DIR.resolve() or _target_type(arguments) != "duckdb":
+        return None
+    return parsed_manifest(Path(work_db))
+
+
+def _target_type(arguments: Sequence[str]) -> str | None:
+    """The adapter type of the profiles.yml target the command runs on (`--target`, or the
+    profile's default)."""
+    profile = next(iter(yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text()).values()))
+    at = next((i for i, arg in enumerate(arguments[:-1]) if arg in ("--target", "-t")), None)
+    target = arguments[at + 1] if at is not None else profile.get("target")
+    return (profile.get("outputs", {}).get(target) or {}).get("type")
 
 
 def _close_duckdb() -> None:
