@@ -17,14 +17,17 @@ import importlib.metadata
 import inspect
 import re
 import subprocess
+import time
 from functools import cached_property
 
 import dagster_dbt.core.dbt_cli_invocation as dagster_dbt_invocation
 import dagster_dbt.core.resource as dagster_dbt_resource
 import dbt.adapters.factory
+import dbt.cli.main
 import pytest
 from dagster_dbt import DbtCliInvocation, DbtCliResource
 
+from orchestration.defs.dbt import in_process
 from orchestration.defs.dbt.in_process import dbt_arguments
 from orchestration.defs.resources import DAGSTER_DBT_OVERRIDES_CHECKED_WITH, GtmDbtCliResource, dbt_resource
 from orchestration.settings import PROJECT_ROOT
@@ -134,3 +137,25 @@ def test_dbt_runs_in_this_process_and_its_errors_reach_dagster_dbt(monkeypatch, 
     assert started == [], "a dbt process was started"
     assert invocation.process.returncode == 2  # dbt's exit code for an error of dbt itself
     assert error is not None and "No such option '--no-such-option'" in str(error)
+
+
+def test_a_reader_that_stops_early_stops_dbt_and_dbt_closes_the_database(monkeypatch):
+    """An error while dagster-dbt handles dbt's events ends its reading: dbt must not go on
+    holding the warehouse's database, which the summary and the next steps open again."""
+    closed: list[bool] = []
+    monkeypatch.setattr(in_process, "_close_duckdb", lambda: closed.append(True))
+
+    class EndlessDbt:  # a build that only ends when interrupted, as Ctrl-C ends dbt
+        def __init__(self, **_kwargs: object) -> None:
+            pass
+
+        def invoke(self, _arguments: list[str]) -> object:
+            while True:
+                time.sleep(0.01)
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", EndlessDbt)
+    process = in_process.InProcessDbt(["dbt", "build"], env={})
+    with process.stdout:
+        pass  # the reader stops before dbt's last line
+    assert process.poll() == 2  # stopped (dbt's code for an error of dbt itself), not still running
+    assert closed == [True]

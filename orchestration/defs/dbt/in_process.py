@@ -21,10 +21,11 @@ import ctypes
 import json
 import os
 import queue
+import signal
 import subprocess
 import threading
 import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,8 @@ _ENV_AS_FLAGS = {
 }
 # The dbt commands that run on the parsed project, and so can be given a parse made before
 _COMMANDS_ON_A_PARSE = frozenset({"build", "run", "test", "compile", "seed", "snapshot", "show", "list", "ls"})
+# How long a dbt stopped early may take to cancel its query and close the database
+_STOP_TIMEOUT_S = 60
 # Only one dbt runs at a time in a process: dbt keeps its flags, adapters and event
 # manager in module globals.
 _ONE_DBT_AT_A_TIME = threading.Lock()
@@ -67,7 +70,7 @@ class InProcessDbt:
         self.args = list(args)  # [dbt executable, *dbt arguments], as dagster-dbt built them
         self.returncode: int | None = None
         self._lines: queue.Queue[bytes | None] = queue.Queue()
-        self.stdout = _QueueLines(self._lines)
+        self.stdout = _QueueLines(self._lines, self._stop)
         arguments = dbt_arguments(self.args, env)
         self._thread = threading.Thread(target=self._run, args=(arguments, env), daemon=True)
         self._thread.start()
@@ -116,20 +119,29 @@ class InProcessDbt:
                 ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
             )
 
+    def _stop(self) -> None:
+        self.send_signal(signal.SIGINT)
+        self._thread.join(_STOP_TIMEOUT_S)
+
     def poll(self) -> int | None:
         return self.returncode
 
 
 class _QueueLines:
-    """The dbt thread's output lines, as a pipe's file object would give them."""
+    """The dbt thread's output lines, as a pipe's file object would give them. A reader that
+    stops before the last line (an error while it handles the events) stops dbt: dbt then
+    closes the warehouse's database, which the steps after it open again."""
 
-    def __init__(self, lines: queue.Queue[bytes | None]) -> None:
+    def __init__(self, lines: queue.Queue[bytes | None], stop_dbt: Callable[[], None]) -> None:
         self._lines = lines
+        self._stop_dbt = stop_dbt
+        self._ended = False
         self.closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         while (line := self._lines.get()) is not None:
             yield line
+        self._ended = True
         self.closed = True
 
     def __enter__(self) -> _QueueLines:
@@ -137,6 +149,8 @@ class _QueueLines:
 
     def __exit__(self, *exc: object) -> None:
         self.closed = True
+        if not self._ended:
+            self._stop_dbt()
 
 
 def dbt_arguments(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
