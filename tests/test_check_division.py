@@ -3,12 +3,12 @@ what comes into raw.*, dbt tests the models' logic; no staging test repeats a so
 expectation on the same values with the same severity.
 
 The planted cases are worked out by hand from the source suites:
-- raw.crm__leads: lead_id unique (error); campaign_id a foreign key to
+- raw.crm__leads: lead_id not null and unique (error); campaign_id a foreign key to
   raw.crm__campaigns (warn); no rule on opportunity_id.
 - raw.crm__opportunities: account_id not null (error), lead_id may be null;
   opportunity_type in {new_business, expansion, renewal} (error); account_id a foreign
   key to raw.crm__accounts (error).
-- raw.finance__fx_rates: (rate_date, currency) unique, currency not null (error);
+- raw.finance__fx_rates: (rate_date, currency) unique, rate_date and currency not null (error);
   staging upper-cases the currency.
 - raw.crm__opportunities_snapshots has no source suite.
 """
@@ -80,7 +80,7 @@ def test_the_staging_tests_that_stay_check_what_no_suite_sees(manifest):
         "not_null_columns_stg_crm__opportunities_snapshots_opportunity_id__account_id__opportunity_type__"
         "stage__is_closed__is_won__amount__currency__created_at__close_date__source_file",
         # the grain after upper(currency): 'EUR' and 'eur' on one day are one row twice
-        "unique_combination_stg_finance__fx_rates_rate_date__currency",
+        "grain_stg_finance__fx_rates_False__rate_date__currency",
     }
 
 
@@ -94,6 +94,32 @@ def test_a_planted_duplicate_key_test_fails_naming_test_and_expectation(manifest
     )
     assert 'expect_column_values_to_be_unique {"column": "lead_id"}' in found
     assert found.endswith("(severity error)")
+
+
+def test_a_planted_grain_repeats_both_halves_of_a_raw_key(manifest, rules):
+    """A grain is not null and unique: on lead_id, each half repeats a raw.crm__leads rule."""
+    planted = _plant(manifest, "grain", "stg_crm__leads", columns=["lead_id"])
+
+    not_null, unique = repeats(manifest, rules)
+
+    assert not_null.startswith(f"dbt test {planted} (models/staging/crm/_crm__models.yml, lead_id) repeats")
+    assert 'expect_column_values_to_not_be_null {"column": "lead_id"}' in not_null
+    assert 'expect_column_values_to_be_unique {"column": "lead_id"}' in unique
+
+
+def test_the_fx_rates_grain_checks_no_null_the_source_suite_checks(manifest, rules):
+    """Its nulls are raw's (upper() keeps them): the grain there checks uniqueness only;
+    with its null half on, both key columns would repeat the raw not-null rules."""
+    (grain,) = [t for t in staging_tests(manifest) if t["test_metadata"]["name"] == "grain"]
+    assert grain["test_metadata"]["kwargs"]["check_nulls"] is False
+
+    grain["test_metadata"]["kwargs"]["check_nulls"] = True
+    found = repeats(manifest, rules)
+
+    assert [line.split(" repeats ")[1].split(" (severity")[0] for line in found] == [
+        'raw.finance__fx_rates: expect_column_values_to_not_be_null {"column": "rate_date"}',
+        'raw.finance__fx_rates: expect_column_values_to_not_be_null {"column": "currency"}',
+    ]
 
 
 def test_the_fx_rates_grain_on_the_upper_cased_currency_is_no_repeat(manifest, rules):

@@ -227,7 +227,7 @@ def test_a_rate_given_twice_in_another_letter_case_blocks_at_the_dbt_build(wareh
             "select count(*) from audit.check_results where run_id = ? and suite = 'dbt' and status = 'passed'",
             [outcome.run_id],
         ).fetchone()[0]
-    assert failed == [("unique_combination", "staging/stg_finance__fx_rates", 1)]
+    assert failed == [("grain", "staging/stg_finance__fx_rates", 1)]
     assert passed > 0  # every test that ran is recorded, not only the failure
 
 

@@ -31,6 +31,7 @@ MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARSED_FILES_NAME = "manifest_files.txt"
 PARSE_LOCK_NAME = ".parse.lock"
 MARTS_FOLDER = "marts"
+GRAIN_TEST = "grain"  # the generic test naming a model's grain (dbt_project/tests/generic/grain.sql)
 # The folders whose files `dbt parse` reads: a newer file makes the manifest stale.
 _PROJECT_FOLDERS = ("models", "macros", "tests")
 
@@ -57,7 +58,7 @@ class Mart:
     contract_enforced: bool
     description: str
     columns: tuple[MartColumn, ...]
-    grain: tuple[str, ...]  # from the model's unique / unique_combination test
+    grain: tuple[str, ...]  # from the model's `grain` test (tests/generic/grain.sql)
     meta: Mapping[str, Any]
 
     @property
@@ -153,11 +154,8 @@ def _grain(manifest: Mapping[str, Any], unique_id: str) -> tuple[str, ...]:
         if node["resource_type"] != "test" or node.get("attached_node") != unique_id:
             continue
         test = node.get("test_metadata") or {}
-        kwargs = test.get("kwargs") or {}
-        if test.get("name") == "unique_combination":
-            return tuple(kwargs["columns"])
-        if test.get("name") == "unique" and kwargs.get("column_name"):
-            return (kwargs["column_name"],)
+        if test.get("name") == GRAIN_TEST:
+            return tuple(test["kwargs"]["columns"])
     return ()
 
 

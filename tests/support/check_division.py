@@ -119,11 +119,13 @@ def _raw_rules(manifest: Mapping[str, Any], test: Mapping[str, Any]) -> Iterator
     def raw(column: str, model_id: str = model) -> RawColumn | None:
         return raw_column(manifest, model_id, column)
 
-    if name in ("not_null", "not_null_columns"):
+    # A grain test is both halves: its columns not null (unless check_nulls is false) and
+    # their combination unique (tests/generic/grain.sql).
+    if name in ("not_null", "not_null_columns") or (name == "grain" and kwargs.get("check_nulls", True)):
         for column in kwargs.get("columns") or [kwargs["column_name"]]:
             if source := raw(column):
                 yield ("not_null", source.table, source.column), column
-    elif name in ("unique", "unique_combination"):
+    if name in ("unique", "grain"):
         columns = kwargs.get("columns") or [kwargs["column_name"]]
         sources = [raw(c) for c in columns]
         if all(s and s.exact for s in sources) and len({s.table for s in sources}) == 1:

@@ -1,9 +1,9 @@
 {#- Fails with one row per listed column that holds nulls, with how many: the
     not_null tests of a model's columns as one query over the model. Each dbt test is a
     node with about 20 ms of dbt's own work, so one test per model instead of one per
-    column took 126 nodes and about 3 s off every build (issue 8). Grain columns keep
-    dbt's own `not_null` beside `unique`. The failing rows are stored, so dbt's message
-    says where to see which columns failed. -#}
+    column took 126 nodes and about 3 s off every build (issue 8). Grain columns are
+    not listed: the model's `grain` test checks them (grain.sql). The failing rows are
+    stored, so dbt's message says where to see which columns failed. -#}
 {% test not_null_columns(model, columns) %}
 {{ config(store_failures=true) }}
 

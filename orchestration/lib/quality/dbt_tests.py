@@ -38,7 +38,7 @@ EXAMPLE_ROWS = 3  # stored failing rows shown per failed test
 class TestOutcome:
     unique_id: str
     name: str
-    test_type: str  # not_null, unique, relationships, ... or "singular"
+    test_type: str  # grain, not_null_columns, relationships, ... or "singular"
     asset: str  # the tested model's Dagster asset key, e.g. "marts/commercial_ratio"
     severity: str  # "error" (blocks) or "warn"
     status: Status
