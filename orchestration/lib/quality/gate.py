@@ -133,10 +133,10 @@ def evaluate(settings: Settings, targets: Sequence[SuiteTarget], run_id: str) ->
     if present:
         previous = previous_publication_counts(settings.published_db_path)
         outcomes.update(_validate(settings, present, run_id, previous))
-        for target in (t for t in present if t.kind == "mart"):  # issue 13: NaN and infinity
-            finite = ExpectationOutcome(**finite_numbers.outcome_fields(settings.work_db_path, target))
-            outcome = outcomes[target.suite]
-            outcomes[target.suite] = SuiteOutcome(target, (*outcome.expectations, finite))
+        marts = [t for t in present if t.kind == "mart"]  # issue 13: NaN and infinity
+        for suite, fields in finite_numbers.outcome_fields(settings.work_db_path, marts).items():
+            outcome = outcomes[suite]
+            outcomes[suite] = SuiteOutcome(outcome.target, (*outcome.expectations, ExpectationOutcome(**fields)))
         docs_index = settings.data_docs_dir / "index.html"
     return GateReport(
         run_id=run_id,
