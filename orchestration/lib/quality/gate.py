@@ -53,6 +53,7 @@ from orchestration.settings import Settings
 EXAMPLE_ROWS = 5
 AUDIT_TABLE = "audit.check_results"
 DATA_DOCS_SITE = "gtm_warehouse"
+WHOLE_TABLE = "whole table"  # the batch definition of every table asset
 Status = Literal["passed", "warned", "failed", "skipped"]
 INSERT_ROWS = 500  # audit rows per insert statement (13 parameters each)
 
@@ -219,6 +220,9 @@ def _validate(
 
     suites = load_suites([t.suite for t in targets])
     context = _run_context(settings, run_id)
+    # The datasource is added with every table asset and its batch definition in one go:
+    # adding them one by one (add_table_asset, add_batch_definition_whole_table) saves the
+    # context's whole project config (a YAML text of every asset so far) after each one.
     datasource = context.data_sources.add_sql(
         name="work",
         connection_string=f"duckdb:///{settings.work_db_path}",
@@ -231,6 +235,16 @@ def _validate(
                 },
             }
         },
+        assets=[
+            {
+                "type": "table",
+                "name": t.suite,
+                "table_name": t.table,
+                "schema_name": t.schema,
+                "batch_definitions": [{"name": WHOLE_TABLE}],
+            }
+            for t in targets
+        ],
     )
     try:
         definitions = []
@@ -241,8 +255,7 @@ def _validate(
             suite, ids = _rendered_suite(gx, suites[target.suite], parameters)
             suite = context.suites.add(suite)
             file_ids[target.suite] = {e.id: ids[i] for i, e in enumerate(suite.expectations)}
-            asset = datasource.add_table_asset(name=target.suite, table_name=target.table, schema_name=target.schema)
-            batch = asset.add_batch_definition_whole_table(name="whole table")
+            batch = datasource.get_asset(target.suite).get_batch_definition(WHOLE_TABLE)
             batches[target.suite] = batch
             definitions.append(
                 context.validation_definitions.add(gx.ValidationDefinition(name=target.suite, data=batch, suite=suite))
