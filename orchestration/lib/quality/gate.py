@@ -373,7 +373,7 @@ def _rendered_suite(gx: Any, suite: Any, parameters: dict[str, Any]) -> tuple[An
         ExpectationConfiguration,
     )
 
-    rendered = gx.ExpectationSuite(name=suite.name, meta=dict(suite.meta or {}))
+    copies = []
     ids = []
     for expectation in suite.expectations:
         config = expectation.configuration.to_json_dict()
@@ -387,9 +387,11 @@ def _rendered_suite(gx: Any, suite: Any, parameters: dict[str, Any]) -> tuple[An
             )
         copy = ExpectationConfiguration(**config).to_domain_obj()
         copy.severity = expectation.severity
-        rendered.add_expectation(copy)
+        copies.append(copy)
         ids.append(expectation.id)
-    return rendered, ids
+    # Given to the constructor, not added one by one: `add_expectation` compares each new
+    # expectation with every one before it (a file's expectations are distinct already).
+    return gx.ExpectationSuite(name=suite.name, meta=dict(suite.meta or {}), expectations=copies), ids
 
 
 def _dispose(datasource: Any) -> None:
