@@ -100,3 +100,31 @@ def test_recorded_rows_replace_the_runs_earlier_rows_and_warnings_are_listed(tmp
     assert dbt_tests.warnings(db, "r1") == ["dbt test relationships_stg_a_b on layer/stg_a: Got 3 results"]
     assert dbt_tests.warnings(db, "r0") == []
     assert dbt_tests.warnings(tmp_path / "missing.duckdb", "r1") == []
+
+
+def test_audit_rows_are_written_in_statements_of_several_rows(tmp_path, monkeypatch):
+    """Five rows in statements of two rows each (2 + 2 + 1): every row and value as given,
+    NULLs included; a rewrite of one suite keeps the other suite's rows."""
+    from orchestration.lib.quality import gate
+
+    monkeypatch.setattr(gate, "INSERT_ROWS", 2)
+    db = tmp_path / "work.duckdb"
+    at = dt.datetime(2026, 11, 27, 2, 0)
+
+    def row(suite, n, count):
+        return ["r1", suite, "a/b", f"e{n}", "t", f"x{n}", "error", "passed", count, None, "[]", None, at]
+
+    rows = [row("s1", 1, 0), row("s1", 2, None), row("s1", 3, 7), row("s2", 4, 1), row("s2", 5, None)]
+    gate.write_audit_rows(db, "r1", ["s1", "s2"], rows)
+    gate.write_audit_rows(db, "r1", ["s2"], [row("s2", 6, 2)])
+    with closing(duckdb.connect(str(db), read_only=True)) as con:
+        stored = con.execute(
+            "select suite, expectation_id, unexpected_count, observed_value, examples, evaluated_at "
+            "from audit.check_results where run_id = 'r1' order by expectation_id"
+        ).fetchall()
+    assert stored == [
+        ("s1", "e1", 0, None, "[]", at),
+        ("s1", "e2", None, None, "[]", at),
+        ("s1", "e3", 7, None, "[]", at),
+        ("s2", "e6", 2, None, "[]", at),
+    ]

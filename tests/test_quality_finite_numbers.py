@@ -47,3 +47,29 @@ def test_a_mart_with_finite_numbers_passes_that_expectation(tmp_path):
     report = evaluate(settings, [TARGETS_BY_SUITE["marts.mrr_movements"]], "finite-run")
     (finite,) = [e for e in report.suite("marts.mrr_movements").expectations if e.description == DESCRIPTION]
     assert (finite.status, finite.unexpected_count) == ("passed", 0)
+
+
+def test_every_mart_of_a_step_is_checked_through_one_connection(tmp_path, monkeypatch):
+    """Two marts in one gate step: each gets its own outcome (the infinite amount is the
+    renewals mart's only), read through a single connection to the work database."""
+    from orchestration.lib.quality import finite_numbers
+
+    settings = Settings.from_env({"GTM_WAREHOUSE_DIR": str(tmp_path), "GTM_AS_OF_DATE": "2026-11-26"})
+    with closing(duckdb.connect(str(settings.work_db_path))) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.mrr_movements as select date '2026-08-01' as month, 100.0 as starting_mrr")
+        con.execute(
+            """create table marts.renewals as select * from (values
+            (date '2026-08-01', 1e308 * 10, 3), (date '2026-09-01', 50.0, 1)) as t(expiry_month, arr, deals)"""
+        )
+    opened = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(finite_numbers.duckdb, "connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    fields = finite_numbers.outcome_fields(
+        settings.work_db_path, [TARGETS_BY_SUITE["marts.mrr_movements"], TARGETS_BY_SUITE["marts.renewals"]]
+    )
+    assert len(opened) == 1
+    assert (fields["marts.mrr_movements"]["status"], fields["marts.mrr_movements"]["unexpected_count"]) == ("passed", 0)
+    assert (fields["marts.renewals"]["status"], fields["marts.renewals"]["unexpected_count"]) == ("failed", 1)
+    assert fields["marts.renewals"]["examples"] == [{"expiry_month": "2026-08-01", "arr": "inf", "deals": "3"}]
+    assert finite_numbers.outcome_fields(settings.work_db_path, []) == {}

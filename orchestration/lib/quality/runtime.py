@@ -86,6 +86,11 @@ def import_gx_in_background() -> None:
     threading.Thread(target=_import, name="import-great-expectations", daemon=True).start()
 
 
+def _view(class_name: str) -> dict[str, str]:
+    """GX's view with its templates compiled once per process (docs_views.py)."""
+    return {"module_name": "orchestration.lib.quality.docs_views", "class_name": class_name}
+
+
 def ephemeral_context(
     results_dir: Path | None = None, data_docs_dir: Path | None = None, site_name: str = "site"
 ) -> Any:
@@ -108,9 +113,13 @@ def ephemeral_context(
                 "class_name": "TupleFilesystemStoreBackend",
                 "base_directory": str(data_docs_dir),
             },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": _view("IndexPageView")},
             # Validation pages only: each already lists every expectation of its suite.
-            "site_section_builders": {"expectations": "None", "profiling": "None"},
+            "site_section_builders": {
+                "expectations": "None",
+                "profiling": "None",
+                "validations": {"view": _view("PageView")},
+            },
         }
     config = DataContextConfig(
         config_version=4,
