@@ -48,6 +48,8 @@ TESTS: dict[str, tuple[str, dict]] = {
 def _write_project(project: Path, db: Path) -> None:
     (project / "tests" / "generic").mkdir(parents=True)
     shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / "grain.sql", project / "tests" / "generic" / "grain.sql")
+    (project / "macros").mkdir()
+    shutil.copy(DBT_PROJECT_DIR / "macros" / "engine" / "failing_rows.sql", project / "macros" / "failing_rows.sql")
     (project / "dbt_project.yml").write_text(
         "name: grain_test\nversion: '1.0'\nconfig-version: 2\nprofile: grain_test\n"
         "test-paths: [tests]\nflags: {send_anonymous_usage_stats: false}\n"
@@ -82,7 +84,7 @@ def tested(tmp_path_factory):
     target = project / "target"
     result = dbtRunner().invoke(
         ["test", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target),
-         "--log-path", str(target), "--quiet"]
+         "--log-path", str(target), "--quiet", "--store-failures"]  # every test's rows, the passing ones' too
     )  # fmt: skip
     assert result.exception is None, result.exception
     outcomes = {}

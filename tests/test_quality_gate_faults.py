@@ -215,7 +215,11 @@ def test_a_rate_given_twice_in_another_letter_case_blocks_at_the_dbt_build(wareh
     twin = dict(rows[0], currency=rows[0]["currency"].lower(), rate_to_reporting="9.99")
     warehouse.write_csv(path, [*rows, twin])
     outcome = warehouse.refresh()
-    summary = warehouse.assert_blocked(outcome, "gtm_dbt_models", "dbt build failed", "stg_finance__fx_rates")
+    key = f"({rows[0]['rate_date']}, {rows[0]['currency'].upper()})"
+    summary = warehouse.assert_blocked(
+        outcome, "gtm_dbt_models", "dbt build failed", "stg_finance__fx_rates",
+        f"e.g. problem=duplicate (rate_date, currency) = {key}, row_count=2",  # the failing row, kept after the build
+    )  # fmt: skip
     assert "source_quality_gate" not in summary  # the source gate passed
     with closing(duckdb.connect(str(warehouse.dir / "work.duckdb"), read_only=True)) as con:
         failed = con.execute(

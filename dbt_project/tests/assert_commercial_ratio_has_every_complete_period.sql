@@ -6,7 +6,7 @@
     as_of_date. The expected periods come from a month series counted back from the
     month of as_of_date, apart from the model's own spine. Returns one row per missing
     period. -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with lines as (
     select

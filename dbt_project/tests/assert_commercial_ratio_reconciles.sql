@@ -3,7 +3,7 @@
     facts: revenue = fct_revenue_monthly, marketing/sales expense = fct_spend_monthly.
     Returns one row per grain and measure that differs by more than a cent (or one part
     in 10^9). -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with published as (
     select

@@ -9,7 +9,7 @@
     each version an opportunities extract dated on or before as_of_date holds (the
     pipeline history), its extract date (the file name's date, else as_of_date), when
     created by then: every later valuation of it has a rate when this one does. -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with spend_amounts as (
     select

@@ -2,8 +2,8 @@
     the stage history or any opportunities extract (the snapshots) must be in the stage mapping (exact match). A missing stage is a
     data-quality failure, never a guess. Returns each unmapped stage with how many
     opportunities carry it and where it was seen. All rows are checked, whatever
-    their dates. The failing rows are stored, so the refresh names the stages. -#}
-{{ config(store_failures=true) }}
+    their dates. A failure's rows name the stages (the refresh quotes them). -#}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with stage_mapping as (
     select crm_stage from {{ ref('stg_config__stage_mapping') }}

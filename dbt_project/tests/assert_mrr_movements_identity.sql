@@ -8,7 +8,7 @@
     2. ending_mrr = next month's starting_mrr, exactly: per account and per month; the
        customer counts carry over the same way, and the mart's starting_mrr is the sum
        of the accounts' starting_mrr. -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 {%- set half_a_cent = 0.005 -%}
 {%- set float_tolerance = 0.000001 -%}

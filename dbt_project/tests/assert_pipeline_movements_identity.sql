@@ -9,7 +9,7 @@
        ending = next month's starting opportunities.
     Amounts are doubles summed in any order: a tolerance of 1e-6 plus 1e-12 of the
     amounts compared. -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 {%- set float_tolerance = 0.000001 -%}
 {%- set relative_tolerance = 0.000000000001 -%}

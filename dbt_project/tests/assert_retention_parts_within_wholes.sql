@@ -3,7 +3,7 @@
     accounts within the expiring ones, renewed ARR within the successor ARR. The
     columns' own ranges (rates in [0, 1], movement signs) are the published contract,
     checked by the marts' Great Expectations suites from `meta.range` in their ymls. -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with retention as (
     select * from {{ ref('revenue_retention') }}

@@ -3,7 +3,7 @@
     converted at the rate of its invoice_date, computed here straight from staging
     without the month split. Returns a row when the totals differ by more than a cent
     (or one part in 10^9 of the total, for floating-point sums over millions of lines). -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with lines as (
     select

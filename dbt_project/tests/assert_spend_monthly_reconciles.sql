@@ -1,7 +1,7 @@
 {#- fct_spend_monthly must add up to the spend rows themselves: the sum of every spend
     amount dated on or before as_of_date, converted at the rate of its spend_date.
     Returns a row when the totals differ by more than a cent (or one part in 10^9). -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with spend as (
     select *

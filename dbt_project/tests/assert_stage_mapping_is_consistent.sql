@@ -2,7 +2,7 @@
     stage_order >= 1, won and lost rows have none; the open orders run 1..n without a
     gap; CRM stages sharing an order share one funnel_stage; there is an open stage.
     Returns one row per problem, naming it. -#}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with stage_mapping as (
     select * from {{ ref('stg_config__stage_mapping') }}

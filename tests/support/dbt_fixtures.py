@@ -21,6 +21,7 @@ import pytest
 
 from orchestration.lib.contract import DUCKDB_TYPES, ENTITIES_BY_NAME
 from orchestration.lib.ingest.snapshots import SNAPSHOT_COLUMNS, SNAPSHOT_ENTITIES
+from orchestration.lib.quality.dbt_tests import store_failing_rows
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 # The settings' own defaults (one home: orchestration/settings.py), with a fixed date.
@@ -112,6 +113,12 @@ def dbt_build(
         # tests of models it did not build.
         args += ["--select", select, "--indirect-selection", "cautious"]
     result = dbtRunner().invoke(args)
+    if (target_dir / "run_results.json").exists():  # failing rows kept as the refresh keeps them
+        store_failing_rows(
+            db_path,
+            json.loads((target_dir / "run_results.json").read_text()),
+            json.loads((target_dir / "manifest.json").read_text()),
+        )
     if not result.success:
         failures = []
         for node in getattr(result.result, "results", None) or []:

@@ -5,9 +5,9 @@
     with how many; then each key held by more than one row, with how many (a null
     groups like any value). One grouping of the model gives both. check_nulls=false only
     where a source suite checks the same nulls on raw (tests/support/check_division.py).
-    The failing rows are stored, so dbt's message names the keys and columns. -#}
+    A failure's rows name the keys and columns (the refresh quotes them). -#}
 {% test grain(model, columns, check_nulls=true) %}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with keys as (
     select

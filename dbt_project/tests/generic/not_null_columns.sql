@@ -2,10 +2,10 @@
     not_null tests of a model's columns as one query over the model. Each dbt test is a
     node with about 20 ms of dbt's own work, so one test per model instead of one per
     column took 126 nodes and about 3 s off every build (issue 8). Grain columns are
-    not listed: the model's `grain` test checks them (grain.sql). The failing rows are
-    stored, so dbt's message says where to see which columns failed. -#}
+    not listed: the model's `grain` test checks them (grain.sql). A failure's rows
+    name the columns (the refresh quotes them). -#}
 {% test not_null_columns(model, columns) %}
-{{ config(store_failures=true) }}
+{{ config(store_failures=store_failures_in_build()) }}
 
 with null_counts as (
     select

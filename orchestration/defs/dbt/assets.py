@@ -90,6 +90,8 @@ def _record_tests(
     results_path = invocation.target_path / "run_results.json"
     run_results = json.loads(results_path.read_text()) if results_path.exists() else {}
     manifest = invocation.manifest
+    if run_results and settings.engine == "duckdb":  # Spark stores them in the build (macros/engine/failing_rows.sql)
+        dbt_tests.store_failing_rows(settings.work_db_path, run_results, manifest)
     translator = GtmDbtTranslator()
     outcomes = dbt_tests.test_outcomes(
         run_results, manifest, lambda node: translator.get_asset_key(node).to_user_string()
