@@ -391,7 +391,7 @@ def _refresh_killed_during_dbt(wh: Warehouse, root: Path) -> str:
         for line in process.stdout:
             seen.append(line)
             if "... dbt build" in line:
-                time.sleep(8)  # well inside the build (it takes ~30 s at this scale)
+                _wait_until_dbt_has_run_a_node(wh.dir / "dbt" / "run", deadline)
                 break
             assert time.monotonic() < deadline, "".join(seen)
     finally:
@@ -399,6 +399,15 @@ def _refresh_killed_during_dbt(wh: Warehouse, root: Path) -> str:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     return "".join(seen)
+
+
+def _wait_until_dbt_has_run_a_node(run_dir: Path, deadline: float) -> None:
+    """dbt writes each node's executed SQL under its target's run/ folder as it runs it: the
+    first file means the build is under way, with the rest of its ~180 nodes still to go (a
+    fixed sleep raced the build once it took a few seconds, issue 18)."""
+    while not any(run_dir.rglob("*.sql")):
+        assert time.monotonic() < deadline, f"dbt ran no node within the deadline ({run_dir})"
+        time.sleep(0.02)
 
 
 def test_refresh_killed_during_dbt_then_a_clean_rerun_publishes(killed_then_rerun):
