@@ -54,19 +54,19 @@ def outcome_fields(work_db: Path, targets: Sequence[SuiteTarget]) -> dict[str, d
     every mart of `targets` (all read through one connection)."""
     if not targets:
         return {}
+    fields: dict[str, dict[str, object]] = {}
     with contextlib.closing(duckdb.connect(str(work_db), read_only=True)) as con:
-        counted = {target.suite: non_finite_rows(con, target) for target in targets}
-    return {
-        target.suite: {
-            "suite": target.suite,
-            "asset": "/".join(target.asset_path),
-            "expectation_id": EXPECTATION_ID,
-            "expectation_type": EXPECTATION_TYPE,
-            "description": DESCRIPTION,
-            "severity": Severity.ERROR,
-            "status": "failed" if counted[target.suite][0] else "passed",
-            "unexpected_count": counted[target.suite][0],
-            "examples": counted[target.suite][1],
-        }
-        for target in targets
-    }
+        for target in targets:
+            count, examples = non_finite_rows(con, target)
+            fields[target.suite] = {
+                "suite": target.suite,
+                "asset": "/".join(target.asset_path),
+                "expectation_id": EXPECTATION_ID,
+                "expectation_type": EXPECTATION_TYPE,
+                "description": DESCRIPTION,
+                "severity": Severity.ERROR,
+                "status": "failed" if count else "passed",
+                "unexpected_count": count,
+                "examples": examples,
+            }
+    return fields
